@@ -307,10 +307,10 @@ fn transient(error: &Error, http_status: Option<u16>) -> bool {
     match error.status() {
         Status::Connect | Status::Transport => true,
         Status::ServerError | Status::TemporarilyUnavailable => true,
-        Status::HttpStatus | Status::BadResponse => {
-            matches!(http_status, Some(s) if s == 429 || s >= 500)
-        }
-        _ => false,
+        // Errors the server named as permanent are never retried, whatever
+        // the HTTP status they came with.
+        status if (400..=408).contains(&status.code()) => false,
+        _ => matches!(http_status, Some(s) if s == 429 || s >= 500),
     }
 }
 
