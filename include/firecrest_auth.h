@@ -84,6 +84,7 @@ enum f7t_status
     F7T_STATUS_MISSING_ACCESS_TOKEN = 302,
     F7T_STATUS_UNSUPPORTED_TOKEN_TYPE = 303,
     F7T_STATUS_DISCOVERY = 304,
+    F7T_STATUS_NO_DEVICE_ENDPOINT = 305,
     F7T_STATUS_INVALID_REQUEST = 400,
     F7T_STATUS_INVALID_CLIENT = 401,
     F7T_STATUS_INVALID_GRANT = 402,
@@ -100,6 +101,9 @@ enum f7t_status
     F7T_STATUS_TOKEN_EXPIRED = 501,
     F7T_STATUS_TOKEN_REJECTED = 502,
     F7T_STATUS_RUNTIME = 503,
+    F7T_STATUS_CANCELLED = 504,
+    F7T_STATUS_COMMAND_FAILED = 505,
+    F7T_STATUS_TOKEN_STORE = 506,
     F7T_STATUS_PANIC = 900,
     F7T_STATUS_INTERNAL = 901,
 };
@@ -152,6 +156,25 @@ typedef int32_t (*f7t_token_provider_cb)(void *userdata, f7t_token_sink *sink);
  * Releases userdata the library kept, when the handle holding it is freed.
  */
 typedef void (*f7t_userdata_free_cb)(void *userdata);
+
+/**
+ * Shows a person how to approve a device login.
+ *
+ * - `verification_uri`: the page to open.
+ * - `verification_uri_complete`: the same page with the code filled in,
+ *   or NULL when the server sent none (good for a QR code).
+ * - `user_code`: the code to enter there.
+ * - `expires_in`: seconds until the code expires.
+ *
+ * Return 0 to go on waiting for the approval, non-zero to cancel the login
+ * (the waiting call then returns `F7T_STATUS_CANCELLED`). The strings are
+ * valid only during the call. Runs on the thread that asked for the token.
+ */
+typedef int32_t (*f7t_device_prompt_cb)(void *userdata,
+                                        const char *verification_uri,
+                                        const char *verification_uri_complete,
+                                        const char *user_code,
+                                        int64_t expires_in);
 
 /**
  * Receives a token from `f7t_auth_get_access_token`.
@@ -363,6 +386,106 @@ f7t_status f7t_token_sink_set_error(f7t_token_sink *sink,
 f7t_status f7t_auth_from_env(f7t_auth **out);
 
 /**
+ * Creates a client credentials handle whose token endpoint is discovered
+ * from the provider's issuer URL (`<issuer>/.well-known/openid-configuration`,
+ * read on the first fetch; the issuer it names must match).
+ *
+ * Returns the statuses of `f7t_auth_client_credentials_new`; discovery
+ * failures (`F7T_STATUS_DISCOVERY`) come from the first fetch.
+ *
+ * Memory and lifetimes: as for `f7t_auth_client_credentials_new`.
+ */
+f7t_status f7t_auth_client_credentials_from_issuer_new(const char *issuer,
+                                                       const char *client_id,
+                                                       const char *client_secret,
+                                                       f7t_auth **out);
+
+/**
+ * Creates a handle for the device authorization grant (RFC 8628): the
+ * first request for a token shows a code to a person (on stderr, or through
+ * `f7t_auth_set_device_prompt`) and waits until they approve it in a
+ * browser. The refresh token of that login then renews the access token
+ * without a prompt; with `f7t_auth_set_token_store`, later processes reuse
+ * the login too.
+ *
+ * - `device_authorization_endpoint`, `token_endpoint`: the provider's URLs.
+ * - `client_id`: the client; `client_secret`: NULL for a public client.
+ * - `out`: receives the new handle on success.
+ *
+ * Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+ * `F7T_STATUS_INVALID_ARGUMENT`. The waiting call later returns
+ * `F7T_STATUS_ACCESS_DENIED`, `F7T_STATUS_EXPIRED_TOKEN` (the code ran out)
+ * or `F7T_STATUS_CANCELLED`; `F7T_STATUS_INVALID_GRANT` means the refresh
+ * token was refused and the next call logs in again.
+ *
+ * Memory and lifetimes: strings are copied; free with `f7t_auth_free`.
+ */
+f7t_status f7t_auth_device_code_new(const char *device_authorization_endpoint,
+                                    const char *token_endpoint,
+                                    const char *client_id,
+                                    const char *client_secret,
+                                    f7t_auth **out);
+
+/**
+ * Creates a device-code handle (see `f7t_auth_device_code_new`) whose
+ * endpoints are discovered from the provider's issuer URL. A provider that
+ * offers no device endpoint fails the first fetch with
+ * `F7T_STATUS_NO_DEVICE_ENDPOINT`.
+ */
+f7t_status f7t_auth_device_code_from_issuer_new(const char *issuer,
+                                                const char *client_id,
+                                                const char *client_secret,
+                                                f7t_auth **out);
+
+/**
+ * Creates a handle that renews access tokens with a refresh token the
+ * caller already has. When the server sends a new refresh token the old
+ * one is dropped (rotation); when it sends none the old one is kept. Only
+ * one thread at a time spends the refresh token.
+ *
+ * - `token_endpoint`: the token endpoint URL.
+ * - `client_id`; `client_secret`: NULL for a public client.
+ * - `refresh_token`: the refresh token; copied and wiped on free.
+ * - `out`: receives the new handle on success.
+ *
+ * Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+ * `F7T_STATUS_INVALID_ARGUMENT`. A refused refresh token later gives
+ * `F7T_STATUS_INVALID_GRANT` ("log in again").
+ */
+f7t_status f7t_auth_refresh_token_new(const char *token_endpoint,
+                                      const char *client_id,
+                                      const char *client_secret,
+                                      const char *refresh_token,
+                                      f7t_auth **out);
+
+/**
+ * Creates a refresh-token handle (see `f7t_auth_refresh_token_new`) whose
+ * token endpoint is discovered from the provider's issuer URL.
+ */
+f7t_status f7t_auth_refresh_token_from_issuer_new(const char *issuer,
+                                                  const char *client_id,
+                                                  const char *client_secret,
+                                                  const char *refresh_token,
+                                                  f7t_auth **out);
+
+/**
+ * Creates a handle whose token is printed by a command, run as
+ * `/bin/sh -c command` (pyFirecREST's `FIRECREST_TOKEN_COMMAND`). Its
+ * trimmed stdout is the token, cached for `lifetime_seconds`, or, with 0,
+ * until the JWT `exp` (300 s for an opaque token). The command is killed
+ * when it runs past the handle's total timeout (30 s by default).
+ *
+ * Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+ * `F7T_STATUS_INVALID_ARGUMENT`. A failing command later gives
+ * `F7T_STATUS_COMMAND_FAILED` with its exit status, never its output.
+ *
+ * Memory and lifetimes: the command is copied (and treated as a secret).
+ */
+f7t_status f7t_auth_token_command_new(const char *command,
+                                      int64_t lifetime_seconds,
+                                      f7t_auth **out);
+
+/**
  * Frees a handle and wipes the secrets it holds; calls the userdata
  * finalizer of a callback handle. NULL is ignored.
  *
@@ -456,6 +579,41 @@ f7t_status f7t_auth_set_resource(f7t_auth *auth, const char *resource);
  * Returns `F7T_STATUS_INVALID_ARGUMENT` for another value.
  */
 f7t_status f7t_auth_set_client_auth(f7t_auth *auth, int32_t method);
+
+/**
+ * Keeps the login's tokens in a file so that later handles, in this or
+ * other processes, reuse them: the refresh token, and the access token
+ * with its expiry. The file is written with mode 0600, atomically; a store
+ * other users could read is refused with `F7T_STATUS_TOKEN_STORE`.
+ * Processes sharing a store take turns (a lock file beside it), so a
+ * single-use refresh token is never spent twice. NULL or "" stops using a
+ * store. Device-code and refresh-token handles only.
+ *
+ * Returns `F7T_STATUS_WRONG_HANDLE_KIND` for other handles.
+ */
+f7t_status f7t_auth_set_token_store(f7t_auth *auth, const char *path);
+
+/**
+ * Replaces the stderr prompt of a device login with `prompt` (see
+ * `f7t_device_prompt_cb`); NULL goes back to stderr.
+ *
+ * Returns `F7T_STATUS_WRONG_HANDLE_KIND` unless it is a device-code handle.
+ *
+ * Memory and lifetimes: the library keeps `userdata` until the prompt is
+ * replaced or the handle freed, then calls `free_userdata` with it (if not
+ * NULL). If this function fails, `free_userdata` is not called.
+ */
+f7t_status f7t_auth_set_device_prompt(f7t_auth *auth,
+                                      f7t_device_prompt_cb prompt,
+                                      void *userdata,
+                                      f7t_userdata_free_cb free_userdata);
+
+/**
+ * Cancels a device login that is waiting for approval, from any thread:
+ * the waiting call returns `F7T_STATUS_CANCELLED` within a moment. Does
+ * nothing when no login is running (a later login is not affected).
+ */
+f7t_status f7t_auth_cancel(f7t_auth *auth);
 
 /**
  * Gets a valid access token and passes it to `callback`.

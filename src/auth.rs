@@ -4,10 +4,14 @@
 
 use crate::cache::{CachedToken, TokenCache, Validity, DEFAULT_LIFETIME, DEFAULT_MARGIN};
 use crate::clock;
+use crate::discovery::Endpoints;
 use crate::error::{Error, Result, Status};
 use crate::grants::callback::{Callback, ProviderFn};
 use crate::grants::client_credentials::ClientCredentials;
-use crate::grants::{FetchContext, Grant, RequestSettings};
+use crate::grants::command::TokenCommand;
+use crate::grants::device::PromptFn;
+use crate::grants::session::Session;
+use crate::grants::{Cancel, FetchContext, Grant, RequestSettings};
 use crate::http::{ClientSlot, HttpSettings};
 use crate::jwt;
 use crate::log::{log, Level};
@@ -35,6 +39,8 @@ enum Source {
 struct Settings {
     http: HttpSettings,
     request: RequestSettings,
+    store: Option<PathBuf>,
+    prompt: Option<Arc<PromptFn>>,
 }
 
 pub struct Auth {
@@ -46,6 +52,7 @@ pub struct Auth {
     last_lifetime_s: AtomicU64,
     cache: TokenCache,
     client: ClientSlot,
+    cancel: Arc<Cancel>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -96,6 +103,7 @@ impl Auth {
             last_lifetime_s: AtomicU64::new(0),
             cache: TokenCache::default(),
             client: ClientSlot::default(),
+            cancel: Arc::new(Cancel::default()),
         }
     }
 
@@ -145,8 +153,76 @@ impl Auth {
         client_id: &str,
         client_secret: Secret,
     ) -> Result<Auth> {
-        let grant = ClientCredentials::new(token_endpoint, client_id, client_secret)?;
+        let endpoints = Endpoints::explicit(token_endpoint, None)?;
+        let grant = ClientCredentials::new(endpoints, client_id, client_secret)?;
         Ok(Auth::from_grant(Box::new(grant)))
+    }
+
+    /// Client credentials at the token endpoint discovered from `issuer`.
+    pub fn client_credentials_from_issuer(
+        issuer: &str,
+        client_id: &str,
+        client_secret: Secret,
+    ) -> Result<Auth> {
+        let grant = ClientCredentials::new(Endpoints::issuer(issuer)?, client_id, client_secret)?;
+        Ok(Auth::from_grant(Box::new(grant)))
+    }
+
+    /// A device login (RFC 8628) for a person at a terminal; after it, the
+    /// refresh token renews the access token. `client_secret` is for
+    /// confidential clients only.
+    pub fn device_code(
+        device_authorization_endpoint: &str,
+        token_endpoint: &str,
+        client_id: &str,
+        client_secret: Option<Secret>,
+    ) -> Result<Auth> {
+        let endpoints = Endpoints::explicit(token_endpoint, Some(device_authorization_endpoint))?;
+        let session = Session::device(endpoints, client_id, client_secret)?;
+        Ok(Auth::from_grant(Box::new(session)))
+    }
+
+    /// A device login with endpoints discovered from `issuer`.
+    pub fn device_code_from_issuer(
+        issuer: &str,
+        client_id: &str,
+        client_secret: Option<Secret>,
+    ) -> Result<Auth> {
+        let session = Session::device(Endpoints::issuer(issuer)?, client_id, client_secret)?;
+        Ok(Auth::from_grant(Box::new(session)))
+    }
+
+    /// Access tokens from a refresh token the caller already has, rotated
+    /// when the server sends a new one.
+    pub fn refresh_token(
+        token_endpoint: &str,
+        client_id: &str,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+    ) -> Result<Auth> {
+        let endpoints = Endpoints::explicit(token_endpoint, None)?;
+        let session = Session::refresh(endpoints, client_id, client_secret, refresh_token)?;
+        Ok(Auth::from_grant(Box::new(session)))
+    }
+
+    /// A refresh-token handle with the token endpoint discovered from `issuer`.
+    pub fn refresh_token_from_issuer(
+        issuer: &str,
+        client_id: &str,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+    ) -> Result<Auth> {
+        let endpoints = Endpoints::issuer(issuer)?;
+        let session = Session::refresh(endpoints, client_id, client_secret, refresh_token)?;
+        Ok(Auth::from_grant(Box::new(session)))
+    }
+
+    /// Tokens printed by `/bin/sh -c command`, cached for `lifetime` (or by
+    /// the JWT `exp`, or the default lifetime).
+    pub fn token_command(command: &str, lifetime: Option<Duration>) -> Result<Auth> {
+        Ok(Auth::from_grant(Box::new(TokenCommand::new(
+            command, lifetime,
+        )?)))
     }
 
     /// Tokens from the host's own provider function.
@@ -175,6 +251,9 @@ impl Auth {
         if let [Some(id), Some(secret), Some(url)] = values.as_slice() {
             return Auth::client_credentials(url, id, Secret::new(secret.as_str()));
         }
+        if let Some(command) = lookup("FIRECREST_TOKEN_COMMAND") {
+            return Auth::token_command(&command, None);
+        }
         if let Some(key) = lookup("FIRECREST_API_KEY") {
             let key = Secret::new(key);
             return Auth::api_key(None, key.expose());
@@ -189,8 +268,8 @@ impl Auth {
             Status::MissingEnvironment,
             format!(
                 "no credentials in the environment: {} not set (set FIRECREST_CLIENT_ID, \
-                 FIRECREST_CLIENT_SECRET and AUTH_TOKEN_URL for client credentials, or \
-                 FIRECREST_API_KEY)",
+                 FIRECREST_CLIENT_SECRET and AUTH_TOKEN_URL for client credentials, \
+                 FIRECREST_TOKEN_COMMAND, or FIRECREST_API_KEY)",
                 missing.join(", ")
             ),
         ))
@@ -285,6 +364,10 @@ impl Auth {
             http: &settings.http,
             request: &settings.request,
             client: &self.client,
+            margin: self.margin(),
+            store: settings.store.as_deref(),
+            prompt: settings.prompt.clone(),
+            cancel: &self.cancel,
         };
         let tokens = grant.fetch(&context)?;
         self.cache_entry(grant, tokens)
@@ -445,6 +528,39 @@ impl Auth {
 
     pub fn set_client_auth_method(&self, method: ClientAuthMethod) {
         self.update(|s| s.request.client_auth_method = Some(method), true);
+    }
+
+    fn grant_that(&self, what: &str, supports: impl Fn(&dyn Grant) -> bool) -> Result<()> {
+        match &self.source {
+            Source::Grant(grant) if supports(grant.as_ref()) => Ok(()),
+            _ => Err(Error::new(
+                Status::WrongHandleKind,
+                format!("{} does not use {what}", self.describe()),
+            )),
+        }
+    }
+
+    /// Keeps the login's tokens in a file (mode 0600) that later handles,
+    /// in this or other processes, reuse. Device-code and refresh-token
+    /// handles only.
+    pub fn set_token_store(&self, path: Option<PathBuf>) -> Result<()> {
+        self.grant_that("a token store", |g| g.uses_store())?;
+        self.update(|s| s.store = path, true);
+        Ok(())
+    }
+
+    /// Replaces the stderr prompt of a device login.
+    pub fn set_device_prompt(&self, prompt: Option<Arc<PromptFn>>) -> Result<()> {
+        self.grant_that("a device prompt", |g| g.uses_store())?;
+        self.update(|s| s.prompt = prompt, false);
+        Ok(())
+    }
+
+    /// Ends a device login in progress (from any thread): the waiting call
+    /// returns `Status::Cancelled`. A cancel with no login running does
+    /// nothing.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
     }
 }
 

@@ -41,6 +41,7 @@ pub enum Status {
     MissingAccessToken = 302,
     UnsupportedTokenType = 303,
     Discovery = 304,
+    NoDeviceEndpoint = 305,
 
     // OAuth errors named by the server in its `error` field.
     InvalidRequest = 400,
@@ -61,6 +62,9 @@ pub enum Status {
     TokenExpired = 501,
     TokenRejected = 502,
     Runtime = 503,
+    Cancelled = 504,
+    CommandFailed = 505,
+    TokenStore = 506,
 
     // Bugs: these should never be seen.
     Panic = 900,
@@ -91,6 +95,7 @@ impl Status {
         Status::MissingAccessToken,
         Status::UnsupportedTokenType,
         Status::Discovery,
+        Status::NoDeviceEndpoint,
         Status::InvalidRequest,
         Status::InvalidClient,
         Status::InvalidGrant,
@@ -107,6 +112,9 @@ impl Status {
         Status::TokenExpired,
         Status::TokenRejected,
         Status::Runtime,
+        Status::Cancelled,
+        Status::CommandFailed,
+        Status::TokenStore,
         Status::Panic,
         Status::Internal,
     ];
@@ -143,6 +151,7 @@ impl Status {
             Status::MissingAccessToken => "the server's response has no access token\0",
             Status::UnsupportedTokenType => "the server issued a token type other than Bearer\0",
             Status::Discovery => "OpenID Connect discovery failed\0",
+            Status::NoDeviceEndpoint => "the provider offers no device authorization endpoint\0",
             Status::InvalidRequest => "the server says: invalid_request\0",
             Status::InvalidClient => {
                 "the server says: invalid_client (wrong client id or secret)\0"
@@ -161,6 +170,9 @@ impl Status {
             Status::TokenExpired => "the token has expired and cannot be renewed\0",
             Status::TokenRejected => "the token was invalidated and cannot be renewed\0",
             Status::Runtime => "the library could not start its network thread\0",
+            Status::Cancelled => "the operation was cancelled\0",
+            Status::CommandFailed => "the token command failed\0",
+            Status::TokenStore => "the token store cannot be used\0",
             Status::Panic => "internal error: a panic was caught\0",
             Status::Internal => "internal error\0",
         }

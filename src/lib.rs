@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod discovery;
 pub mod error;
 pub mod ffi;
 pub mod grants;
@@ -17,6 +18,7 @@ pub mod log;
 pub mod oauth;
 pub mod runtime;
 pub mod secret;
+pub mod store;
 
 pub use auth::Auth;
 pub use error::{Error, Result, Status};

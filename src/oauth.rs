@@ -87,7 +87,7 @@ pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
 
 impl ClientIdentity {
     /// Adds the client's credentials to a request, as its method says.
-    fn apply(&self, form: &mut Form) -> Option<Secret> {
+    pub fn apply(&self, form: &mut Form) -> Option<Secret> {
         match (self.method, &self.client_secret) {
             (ClientAuthMethod::Basic, Some(secret)) => {
                 Some(basic_authorization(&self.client_id, secret.expose()))
@@ -149,6 +149,13 @@ fn is_form_body(text: &str) -> bool {
 /// `secrets` are values this request sent, scrubbed from any text quoted
 /// back in a message.
 pub fn read_reply(reply: &Reply, endpoint: &str, secrets: &[&str]) -> Result<Map<String, Value>> {
+    let fields = parse_fields(reply, endpoint, secrets)?;
+    check_fields(&fields, reply.status, endpoint, secrets)?;
+    Ok(fields)
+}
+
+/// The fields of a JSON or form-encoded reply, whatever its HTTP status.
+pub fn parse_fields(reply: &Reply, endpoint: &str, secrets: &[&str]) -> Result<Map<String, Value>> {
     if (300..400).contains(&reply.status) {
         let location = reply
             .location
@@ -205,6 +212,16 @@ pub fn read_reply(reply: &Reply, endpoint: &str, secrets: &[&str]) -> Result<Map
         ));
     };
 
+    Ok(fields)
+}
+
+/// Turns a reply's `error` field, or a status other than 2xx, into an error.
+pub fn check_fields(
+    fields: &Map<String, Value>,
+    http_status: u16,
+    endpoint: &str,
+    secrets: &[&str],
+) -> Result<()> {
     if let Some(error) = fields.get("error").and_then(Value::as_str) {
         let description = fields
             .get("error_description")
@@ -216,24 +233,21 @@ pub fn read_reply(reply: &Reply, endpoint: &str, secrets: &[&str]) -> Result<Map
             status,
             format!(
                 "{endpoint} answered HTTP {} with error \"{}\"{description}{}",
-                reply.status,
+                http_status,
                 excerpt(error, 80, secrets),
                 advice(status)
             ),
         ));
     }
 
-    if !(200..300).contains(&reply.status) {
+    if !(200..300).contains(&http_status) {
+        let shown = excerpt(&Value::Object(fields.clone()).to_string(), 200, secrets);
         return Err(Error::new(
             Status::HttpStatus,
-            format!(
-                "{endpoint} answered HTTP {} without an OAuth error; the body starts: \"{}\"",
-                reply.status,
-                excerpt(&text, 200, secrets)
-            ),
+            format!("{endpoint} answered HTTP {http_status} without an OAuth error: {shown}"),
         ));
     }
-    Ok(fields)
+    Ok(())
 }
 
 fn advice(status: Status) -> &'static str {
@@ -303,7 +317,7 @@ pub fn token_set(
     })
 }
 
-fn transient(error: &Error, http_status: Option<u16>) -> bool {
+pub fn transient(error: &Error, http_status: Option<u16>) -> bool {
     match error.status() {
         Status::Connect | Status::Transport => true,
         Status::ServerError | Status::TemporarilyUnavailable => true,
@@ -330,17 +344,46 @@ fn jitter_fraction() -> f64 {
     (hasher.finish() % 10_000) as f64 / 10_000.0
 }
 
-/// One token request: POSTs `form` to `endpoint` with the client's
-/// credentials, retrying transient failures within the total timeout.
-pub async fn request_token(
-    client: reqwest::Client,
-    settings: HttpSettings,
-    endpoint: Url,
+/// POSTs a form once, with the client's credentials, and reads the reply.
+pub async fn post_once(
+    client: &reqwest::Client,
+    endpoint: &Url,
+    shown: &str,
+    form: &Form,
+    authorization: Option<&Secret>,
+    timeout: Duration,
+) -> Result<Reply> {
+    let mut request = client
+        .post(endpoint.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(form.encoded().to_owned());
+    if let Some(authorization) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, authorization.expose());
+    }
+    http::send(request, shown, timeout).await
+}
+
+/// A successful reply's fields, with the time its request was sent.
+pub struct Answer {
+    pub fields: Map<String, Value>,
+    pub sent_at_ns: u64,
+    pub sent_at_unix: i64,
+}
+
+/// POSTs `form` to `endpoint` with the client's credentials, retrying
+/// transient failures within the total timeout.
+pub async fn post_form(
+    client: &reqwest::Client,
+    settings: &HttpSettings,
+    endpoint: &Url,
     mut form: Form,
-    identity: ClientIdentity,
-    secrets: Vec<Secret>,
-) -> Result<TokenSet> {
-    let shown = http::display_url(&endpoint);
+    identity: &ClientIdentity,
+    secrets: &[Secret],
+) -> Result<Answer> {
+    let shown = http::display_url(endpoint);
     let authorization = identity.apply(&mut form);
     let mut scrub: Vec<&str> = secrets.iter().map(Secret::expose).collect();
     if let Some(secret) = &identity.client_secret {
@@ -351,33 +394,31 @@ pub async fn request_token(
     let mut attempt = 0u32;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let mut request = client
-            .post(endpoint.clone())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(form.encoded().to_owned());
-        if let Some(authorization) = &authorization {
-            request = request.header(reqwest::header::AUTHORIZATION, authorization.expose());
-        }
         let sent_at_ns = clock::monotonic_ns();
         let sent_at_unix = clock::unix_now();
-
-        let (outcome, http_status, retry_after) = match http::send(request, &shown, remaining).await
-        {
-            Ok(reply) => {
-                let outcome = read_reply(&reply, &shown, &scrub)
-                    .and_then(|fields| token_set(&fields, &shown, sent_at_ns, sent_at_unix));
-                (outcome, Some(reply.status), reply.retry_after)
-            }
-            Err(error) => (Err(error), None, None),
+        let sent = post_once(
+            client,
+            endpoint,
+            &shown,
+            &form,
+            authorization.as_ref(),
+            remaining,
+        )
+        .await;
+        let (error, http_status, retry_after) = match sent {
+            Ok(reply) => match read_reply(&reply, &shown, &scrub) {
+                Ok(fields) => {
+                    return Ok(Answer {
+                        fields,
+                        sent_at_ns,
+                        sent_at_unix,
+                    })
+                }
+                Err(error) => (error, Some(reply.status), reply.retry_after),
+            },
+            Err(error) => (error, None, None),
         };
 
-        let error = match outcome {
-            Ok(tokens) => return Ok(tokens),
-            Err(error) => error,
-        };
         if attempt >= settings.max_retries || !transient(&error, http_status) {
             return Err(error);
         }
@@ -395,13 +436,32 @@ pub async fn request_token(
         attempt += 1;
         log!(
             Level::Warn,
-            "token request to {shown} failed ({}); retry {attempt} of {} in {} ms",
+            "request to {shown} failed ({}); retry {attempt} of {} in {} ms",
             error.status().description(),
             settings.max_retries,
             wait.as_millis()
         );
         tokio::time::sleep(wait).await;
     }
+}
+
+/// One token request: `post_form`, then the reply read as a token set.
+pub async fn request_token(
+    client: reqwest::Client,
+    settings: HttpSettings,
+    endpoint: Url,
+    form: Form,
+    identity: ClientIdentity,
+    secrets: Vec<Secret>,
+) -> Result<TokenSet> {
+    let answer = post_form(&client, &settings, &endpoint, form, &identity, &secrets).await?;
+    let shown = http::display_url(&endpoint);
+    token_set(
+        &answer.fields,
+        &shown,
+        answer.sent_at_ns,
+        answer.sent_at_unix,
+    )
 }
 
 #[cfg(test)]

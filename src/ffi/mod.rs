@@ -88,6 +88,27 @@ pub type f7t_header_cb = Option<
 pub type f7t_token_provider_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sink: *mut f7t_token_sink) -> i32>;
 
+/// Shows a person how to approve a device login.
+///
+/// - `verification_uri`: the page to open.
+/// - `verification_uri_complete`: the same page with the code filled in,
+///   or NULL when the server sent none (good for a QR code).
+/// - `user_code`: the code to enter there.
+/// - `expires_in`: seconds until the code expires.
+///
+/// Return 0 to go on waiting for the approval, non-zero to cancel the login
+/// (the waiting call then returns `F7T_STATUS_CANCELLED`). The strings are
+/// valid only during the call. Runs on the thread that asked for the token.
+pub type f7t_device_prompt_cb = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        verification_uri: *const c_char,
+        verification_uri_complete: *const c_char,
+        user_code: *const c_char,
+        expires_in: i64,
+    ) -> i32,
+>;
+
 /// Releases userdata the library kept, when the handle holding it is freed.
 pub type f7t_userdata_free_cb = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
@@ -120,6 +141,14 @@ unsafe impl Sync for UserData {}
 struct OwnedUserData {
     data: UserData,
     free: f7t_userdata_free_cb,
+}
+
+impl OwnedUserData {
+    /// The pointer; a method so closures capture the whole owner (which is
+    /// Send and Sync), not the raw pointer field.
+    fn ptr(&self) -> *mut c_void {
+        self.data.0
+    }
 }
 
 impl Drop for OwnedUserData {
@@ -454,6 +483,162 @@ pub unsafe extern "C" fn f7t_auth_from_env(out: *mut *mut f7t_auth) -> Status {
     construct("f7t_auth_from_env", out, Auth::from_env)
 }
 
+/// Creates a client credentials handle whose token endpoint is discovered
+/// from the provider's issuer URL (`<issuer>/.well-known/openid-configuration`,
+/// read on the first fetch; the issuer it names must match).
+///
+/// Returns the statuses of `f7t_auth_client_credentials_new`; discovery
+/// failures (`F7T_STATUS_DISCOVERY`) come from the first fetch.
+///
+/// Memory and lifetimes: as for `f7t_auth_client_credentials_new`.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_client_credentials_from_issuer_new(
+    issuer: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_client_credentials_from_issuer_new", out, || {
+        let issuer = str_arg(issuer, "issuer")?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let client_secret = Secret::new(str_arg(client_secret, "client_secret")?);
+        Auth::client_credentials_from_issuer(issuer, client_id, client_secret)
+    })
+}
+
+/// Creates a handle for the device authorization grant (RFC 8628): the
+/// first request for a token shows a code to a person (on stderr, or through
+/// `f7t_auth_set_device_prompt`) and waits until they approve it in a
+/// browser. The refresh token of that login then renews the access token
+/// without a prompt; with `f7t_auth_set_token_store`, later processes reuse
+/// the login too.
+///
+/// - `device_authorization_endpoint`, `token_endpoint`: the provider's URLs.
+/// - `client_id`: the client; `client_secret`: NULL for a public client.
+/// - `out`: receives the new handle on success.
+///
+/// Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+/// `F7T_STATUS_INVALID_ARGUMENT`. The waiting call later returns
+/// `F7T_STATUS_ACCESS_DENIED`, `F7T_STATUS_EXPIRED_TOKEN` (the code ran out)
+/// or `F7T_STATUS_CANCELLED`; `F7T_STATUS_INVALID_GRANT` means the refresh
+/// token was refused and the next call logs in again.
+///
+/// Memory and lifetimes: strings are copied; free with `f7t_auth_free`.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_device_code_new(
+    device_authorization_endpoint: *const c_char,
+    token_endpoint: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_device_code_new", out, || {
+        let device = str_arg(
+            device_authorization_endpoint,
+            "device_authorization_endpoint",
+        )?;
+        let token = str_arg(token_endpoint, "token_endpoint")?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
+        Auth::device_code(device, token, client_id, secret)
+    })
+}
+
+/// Creates a device-code handle (see `f7t_auth_device_code_new`) whose
+/// endpoints are discovered from the provider's issuer URL. A provider that
+/// offers no device endpoint fails the first fetch with
+/// `F7T_STATUS_NO_DEVICE_ENDPOINT`.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_device_code_from_issuer_new(
+    issuer: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_device_code_from_issuer_new", out, || {
+        let issuer = str_arg(issuer, "issuer")?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
+        Auth::device_code_from_issuer(issuer, client_id, secret)
+    })
+}
+
+/// Creates a handle that renews access tokens with a refresh token the
+/// caller already has. When the server sends a new refresh token the old
+/// one is dropped (rotation); when it sends none the old one is kept. Only
+/// one thread at a time spends the refresh token.
+///
+/// - `token_endpoint`: the token endpoint URL.
+/// - `client_id`; `client_secret`: NULL for a public client.
+/// - `refresh_token`: the refresh token; copied and wiped on free.
+/// - `out`: receives the new handle on success.
+///
+/// Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+/// `F7T_STATUS_INVALID_ARGUMENT`. A refused refresh token later gives
+/// `F7T_STATUS_INVALID_GRANT` ("log in again").
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_refresh_token_new(
+    token_endpoint: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    refresh_token: *const c_char,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_refresh_token_new", out, || {
+        let token = str_arg(token_endpoint, "token_endpoint")?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
+        let refresh_token = Secret::new(str_arg(refresh_token, "refresh_token")?);
+        Auth::refresh_token(token, client_id, secret, refresh_token)
+    })
+}
+
+/// Creates a refresh-token handle (see `f7t_auth_refresh_token_new`) whose
+/// token endpoint is discovered from the provider's issuer URL.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_refresh_token_from_issuer_new(
+    issuer: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    refresh_token: *const c_char,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_refresh_token_from_issuer_new", out, || {
+        let issuer = str_arg(issuer, "issuer")?;
+        let client_id = str_arg(client_id, "client_id")?;
+        let secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
+        let refresh_token = Secret::new(str_arg(refresh_token, "refresh_token")?);
+        Auth::refresh_token_from_issuer(issuer, client_id, secret, refresh_token)
+    })
+}
+
+/// Creates a handle whose token is printed by a command, run as
+/// `/bin/sh -c command` (pyFirecREST's `FIRECREST_TOKEN_COMMAND`). Its
+/// trimmed stdout is the token, cached for `lifetime_seconds`, or, with 0,
+/// until the JWT `exp` (300 s for an opaque token). The command is killed
+/// when it runs past the handle's total timeout (30 s by default).
+///
+/// Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or
+/// `F7T_STATUS_INVALID_ARGUMENT`. A failing command later gives
+/// `F7T_STATUS_COMMAND_FAILED` with its exit status, never its output.
+///
+/// Memory and lifetimes: the command is copied (and treated as a secret).
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_token_command_new(
+    command: *const c_char,
+    lifetime_seconds: i64,
+    out: *mut *mut f7t_auth,
+) -> Status {
+    construct("f7t_auth_token_command_new", out, || {
+        let command = str_arg(command, "command")?;
+        if lifetime_seconds < 0 {
+            return Err(Error::invalid_argument("lifetime_seconds is negative"));
+        }
+        let lifetime = (lifetime_seconds > 0).then(|| Duration::from_secs(lifetime_seconds as u64));
+        Auth::token_command(command, lifetime)
+    })
+}
+
 /// Frees a handle and wipes the secrets it holds; calls the userdata
 /// finalizer of a callback handle. NULL is ignored.
 ///
@@ -631,6 +816,82 @@ pub unsafe extern "C" fn f7t_auth_set_client_auth(auth: *mut f7t_auth, method: i
             }
         };
         auth.set_client_auth_method(method);
+        Ok(())
+    })
+}
+
+/// Keeps the login's tokens in a file so that later handles, in this or
+/// other processes, reuse them: the refresh token, and the access token
+/// with its expiry. The file is written with mode 0600, atomically; a store
+/// other users could read is refused with `F7T_STATUS_TOKEN_STORE`.
+/// Processes sharing a store take turns (a lock file beside it), so a
+/// single-use refresh token is never spent twice. NULL or "" stops using a
+/// store. Device-code and refresh-token handles only.
+///
+/// Returns `F7T_STATUS_WRONG_HANDLE_KIND` for other handles.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_set_token_store(
+    auth: *mut f7t_auth,
+    path: *const c_char,
+) -> Status {
+    setting("f7t_auth_set_token_store", auth, |auth| {
+        let path = opt_str_arg(path, "path")?;
+        auth.set_token_store(path.map(std::path::PathBuf::from))
+    })
+}
+
+/// Replaces the stderr prompt of a device login with `prompt` (see
+/// `f7t_device_prompt_cb`); NULL goes back to stderr.
+///
+/// Returns `F7T_STATUS_WRONG_HANDLE_KIND` unless it is a device-code handle.
+///
+/// Memory and lifetimes: the library keeps `userdata` until the prompt is
+/// replaced or the handle freed, then calls `free_userdata` with it (if not
+/// NULL). If this function fails, `free_userdata` is not called.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_set_device_prompt(
+    auth: *mut f7t_auth,
+    prompt: f7t_device_prompt_cb,
+    userdata: *mut c_void,
+    free_userdata: f7t_userdata_free_cb,
+) -> Status {
+    setting("f7t_auth_set_device_prompt", auth, |auth| {
+        let Some(prompt) = prompt else {
+            return auth.set_device_prompt(None);
+        };
+        let owned = OwnedUserData {
+            data: UserData(userdata),
+            free: free_userdata,
+        };
+        let wrapped = move |shown: &crate::grants::device::DevicePrompt| -> bool {
+            let text = |s: &str| std::ffi::CString::new(s.replace('\0', " ")).unwrap_or_default();
+            let uri = text(&shown.verification_uri);
+            let complete = shown.verification_uri_complete.as_deref().map(text);
+            let code = text(&shown.user_code);
+            // SAFETY: the host gave this function and userdata; the strings
+            // live until it returns.
+            let answer = unsafe {
+                prompt(
+                    owned.ptr(),
+                    uri.as_ptr(),
+                    complete.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+                    code.as_ptr(),
+                    shown.expires_in.as_secs() as i64,
+                )
+            };
+            answer == 0
+        };
+        auth.set_device_prompt(Some(Arc::new(wrapped)))
+    })
+}
+
+/// Cancels a device login that is waiting for approval, from any thread:
+/// the waiting call returns `F7T_STATUS_CANCELLED` within a moment. Does
+/// nothing when no login is running (a later login is not affected).
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_cancel(auth: *mut f7t_auth) -> Status {
+    setting("f7t_auth_cancel", auth, |auth| {
+        auth.cancel();
         Ok(())
     })
 }

@@ -3,32 +3,28 @@
 //! `ClientCredentialsAuth` does, with the fixes DESIGN.md lists.
 
 use super::{FetchContext, Grant};
+use crate::discovery::Endpoints;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::oauth::{self, ClientAuthMethod, ClientIdentity, Form, TokenSet};
 use crate::runtime;
 use crate::secret::Secret;
-use url::Url;
 
 pub struct ClientCredentials {
-    token_endpoint: Url,
+    endpoints: Endpoints,
     client_id: String,
     client_secret: Secret,
 }
 
 impl ClientCredentials {
-    pub fn new(token_endpoint: &str, client_id: &str, client_secret: Secret) -> Result<Self> {
+    pub fn new(endpoints: Endpoints, client_id: &str, client_secret: Secret) -> Result<Self> {
         if client_id.is_empty() {
             return Err(Error::invalid_argument("the client id is empty"));
         }
         if client_secret.is_empty() {
             return Err(Error::invalid_argument("the client secret is empty"));
         }
-        // The transport policy is checked at fetch time, after the caller
-        // had the chance to allow plain HTTP; the syntax is checked now.
-        let token_endpoint = http::parse_endpoint("token endpoint", token_endpoint, true)?;
         Ok(ClientCredentials {
-            token_endpoint,
+            endpoints,
             client_id: client_id.to_owned(),
             client_secret,
         })
@@ -40,7 +36,7 @@ impl Grant for ClientCredentials {
         format!(
             "client credentials for {} at {}",
             self.client_id,
-            http::display_url(&self.token_endpoint)
+            self.endpoints.describe()
         )
     }
 
@@ -49,11 +45,7 @@ impl Grant for ClientCredentials {
     }
 
     fn fetch(&self, context: &FetchContext<'_>) -> Result<TokenSet> {
-        let endpoint = http::parse_endpoint(
-            "token endpoint",
-            self.token_endpoint.as_str(),
-            context.http.allow_insecure_http,
-        )?;
+        let endpoint = self.endpoints.resolve(context)?.token;
         let request = context.request;
         let mut form = Form::new();
         form.add("grant_type", "client_credentials")
