@@ -194,6 +194,25 @@ typedef void (*f7t_token_cb)(void *userdata,
                              int64_t expires_at);
 
 /**
+ * Receives the result of `f7t_auth_get_access_token_async`.
+ *
+ * - `status`: `F7T_STATUS_OK`, or why no token could be had; on failure
+ *   `f7t_last_error_message()` called inside the callback gives the detail.
+ * - `token`, `token_len`, `expires_at`: as for `f7t_token_cb` on success;
+ *   NULL, 0 and 0 on failure. The token is valid only during the call.
+ *
+ * Runs on the library's worker thread, never on the thread that made the
+ * request; requests complete one after another, so it must not block for
+ * long. It may call any function of the library, including the blocking
+ * ones, and may free the handle.
+ */
+typedef void (*f7t_token_done_cb)(void *userdata,
+                                  f7t_status status,
+                                  const char *token,
+                                  int64_t token_len,
+                                  int64_t expires_at);
+
+/**
  * Receives the header to send, from `f7t_auth_get_header`.
  *
  * - `name`: the header name, `Authorization` or the API key's header.
@@ -594,6 +613,19 @@ f7t_status f7t_auth_set_client_auth(f7t_auth *auth, int32_t method);
 f7t_status f7t_auth_set_token_store(f7t_auth *auth, const char *path);
 
 /**
+ * Shares tokens between the processes of a node through files in `dir`
+ * (for example `$XDG_RUNTIME_DIR/f7t`): handles with the same grant,
+ * endpoint, client, secret and scope/audience/resource fetch one token,
+ * not one each. The first process takes a lock and fetches; the others wait
+ * for the lock and read its token. Files are mode 0600 and replaced
+ * atomically; a lock held by a process that died is released by the
+ * kernel. NULL or "" stops sharing. Handles take their initial value from
+ * the environment variable `F7T_CACHE_DIR`. Used by client credentials and
+ * token command handles; others ignore it.
+ */
+f7t_status f7t_auth_set_shared_cache_dir(f7t_auth *auth, const char *dir);
+
+/**
  * Replaces the stderr prompt of a device login with `prompt` (see
  * `f7t_device_prompt_cb`); NULL goes back to stderr.
  *
@@ -639,6 +671,26 @@ f7t_status f7t_auth_cancel(f7t_auth *auth);
 f7t_status f7t_auth_get_access_token(f7t_auth *auth,
                                      f7t_token_cb callback,
                                      void *userdata);
+
+/**
+ * Asks for a valid access token without blocking, for event loops: returns
+ * at once, and `callback` later receives the token or the failure (see
+ * `f7t_token_done_cb`), exactly once. The token is cached and renewed as
+ * for `f7t_auth_get_access_token`.
+ *
+ * The first call starts the library's worker thread (one per process,
+ * shared by all handles), which runs requests one after another.
+ *
+ * Returns `F7T_STATUS_OK` when the request was queued (the result then
+ * comes through `callback`, even if the handle is freed meanwhile),
+ * `F7T_STATUS_NULL_ARGUMENT`, or `F7T_STATUS_RUNTIME` if the worker could
+ * not be started (`callback` is then not called).
+ *
+ * Memory and lifetimes: `userdata` must stay valid until `callback` ran.
+ */
+f7t_status f7t_auth_get_access_token_async(f7t_auth *auth,
+                                           f7t_token_done_cb callback,
+                                           void *userdata);
 
 /**
  * Gets a valid access token (as `f7t_auth_get_access_token` does) and

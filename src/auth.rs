@@ -17,6 +17,7 @@ use crate::jwt;
 use crate::log::{log, Level};
 use crate::oauth::{ClientAuthMethod, TokenSet};
 use crate::secret::Secret;
+use crate::store::{StoredTokens, TokenStore};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -41,6 +42,7 @@ struct Settings {
     request: RequestSettings,
     store: Option<PathBuf>,
     prompt: Option<Arc<PromptFn>>,
+    shared_cache_dir: Option<PathBuf>,
 }
 
 pub struct Auth {
@@ -98,7 +100,12 @@ impl Auth {
     fn with_source(source: Source) -> Auth {
         Auth {
             source,
-            settings: RwLock::new(Settings::default()),
+            settings: RwLock::new(Settings {
+                shared_cache_dir: std::env::var_os("F7T_CACHE_DIR")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from),
+                ..Settings::default()
+            }),
             margin_ns: AtomicU64::new(DEFAULT_MARGIN.as_nanos() as u64),
             last_lifetime_s: AtomicU64::new(0),
             cache: TokenCache::default(),
@@ -369,28 +376,71 @@ impl Auth {
             prompt: settings.prompt.clone(),
             cancel: &self.cancel,
         };
-        let tokens = grant.fetch(&context)?;
+        let tokens = match (&settings.shared_cache_dir, grant.shared_key()) {
+            (Some(dir), Some(key)) => self.fetch_shared(grant, &context, dir, &key)?,
+            _ => grant.fetch(&context)?,
+        };
         self.cache_entry(grant, tokens)
     }
 
-    fn cache_entry(&self, grant: &dyn Grant, tokens: TokenSet) -> Result<CachedToken> {
-        let origin = if grant.uses_network() {
-            Status::BadResponse
-        } else {
-            Status::ProviderFailed
+    /// Fetches through the shared cache directory: the first process takes
+    /// the lock and fetches, the others wait for the lock and reuse its token.
+    fn fetch_shared(
+        &self,
+        grant: &dyn Grant,
+        context: &FetchContext<'_>,
+        dir: &std::path::Path,
+        key: &str,
+    ) -> Result<TokenSet> {
+        let request = context.request;
+        let full_key = format!(
+            "{key}\nscope={}\naudience={}\nresource={}",
+            request.scope.as_deref().unwrap_or(""),
+            request.audience.as_deref().unwrap_or(""),
+            request.resource.as_deref().unwrap_or("")
+        );
+        let name = crate::store::file_name_for(&full_key);
+        let store = TokenStore::new(dir.join(format!("{name}.json")));
+        let _lock = store.lock(context.http.total_timeout)?;
+        if let Some(stored) = store.load(&full_key, &name)? {
+            if let Some(tokens) = crate::store::fresh_access_token(&stored, context.margin) {
+                log!(
+                    Level::Debug,
+                    "reused the token another process stored in {}",
+                    dir.display()
+                );
+                return Ok(tokens);
+            }
+        }
+        let mut tokens = grant.fetch(context)?;
+        let (lifetime, _) = self.lifetime_of(grant, &tokens)?;
+        tokens.expires_in = Some(lifetime);
+        let stored = StoredTokens {
+            refresh_token: None,
+            access_token: Some(tokens.access_token.clone()),
+            expires_at: tokens.sent_at_unix + lifetime.as_secs() as i64,
         };
-        let token = tokens.access_token.expose();
-        check_header_value("access token", token, origin)?;
+        store.save(&full_key, &name, &stored)?;
+        Ok(tokens)
+    }
 
-        let (lifetime, how) = if let Some(lifetime) = tokens.expires_in {
+    /// How long a fetched token lives: `expires_in`, else the JWT `exp`,
+    /// else the previous token's lifetime, else the default.
+    fn lifetime_of(
+        &self,
+        grant: &dyn Grant,
+        tokens: &TokenSet,
+    ) -> Result<(Duration, &'static str)> {
+        if let Some(lifetime) = tokens.expires_in {
             self.last_lifetime_s
                 .store(lifetime.as_secs(), Ordering::Relaxed);
-            (lifetime, "expires_in")
-        } else if let Some(exp) = jwt::expiry(token) {
+            return Ok((lifetime, "expires_in"));
+        }
+        if let Some(exp) = jwt::expiry(tokens.access_token.expose()) {
             let seconds = exp - tokens.sent_at_unix;
             if seconds <= 0 {
                 return Err(Error::new(
-                    origin,
+                    grant.failure_status(),
                     format!(
                         "{} gave a token whose JWT exp is {} s in the past (check the clocks)",
                         grant.describe(),
@@ -398,13 +448,18 @@ impl Auth {
                     ),
                 ));
             }
-            (Duration::from_secs(seconds as u64), "the JWT exp claim")
-        } else {
-            match self.last_lifetime_s.load(Ordering::Relaxed) {
-                0 => (DEFAULT_LIFETIME, "the default lifetime"),
-                s => (Duration::from_secs(s), "the lifetime of the previous token"),
-            }
-        };
+            return Ok((Duration::from_secs(seconds as u64), "the JWT exp claim"));
+        }
+        Ok(match self.last_lifetime_s.load(Ordering::Relaxed) {
+            0 => (DEFAULT_LIFETIME, "the default lifetime"),
+            s => (Duration::from_secs(s), "the lifetime of the previous token"),
+        })
+    }
+
+    fn cache_entry(&self, grant: &dyn Grant, tokens: TokenSet) -> Result<CachedToken> {
+        let token = tokens.access_token.expose();
+        check_header_value("access token", token, grant.failure_status())?;
+        let (lifetime, how) = self.lifetime_of(grant, &tokens)?;
         log!(
             Level::Debug,
             "got a token from {}: lifetime {} s (from {how})",
@@ -546,6 +601,14 @@ impl Auth {
     pub fn set_token_store(&self, path: Option<PathBuf>) -> Result<()> {
         self.grant_that("a token store", |g| g.uses_store())?;
         self.update(|s| s.store = path, true);
+        Ok(())
+    }
+
+    /// Shares tokens between processes through files in `dir` (see
+    /// README): handles with the same grant, endpoint, client and request
+    /// parameters fetch once per node. `None` stops sharing.
+    pub fn set_shared_cache_dir(&self, dir: Option<PathBuf>) -> Result<()> {
+        self.update(|s| s.shared_cache_dir = dir, false);
         Ok(())
     }
 

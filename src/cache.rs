@@ -149,6 +149,9 @@ impl CachedToken {
 #[derive(Default)]
 struct RefreshState {
     in_flight: bool,
+    /// The process the refreshing thread belongs to: after `fork()` the
+    /// child has no such thread, and must not wait for it.
+    owner_pid: u32,
     generation: u64,
     last_error: Option<Error>,
 }
@@ -206,6 +209,10 @@ impl TokenCache {
         use_token: impl FnOnce(&CachedToken) -> R,
     ) -> Result<R> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if state.in_flight && state.owner_pid != pid {
+            state.in_flight = false;
+        }
         loop {
             let current = self.current.load_full();
             let now = clock::monotonic_ns();
@@ -239,6 +246,7 @@ impl TokenCache {
         }
 
         state.in_flight = true;
+        state.owner_pid = pid;
         drop(state);
         let mut in_flight = InFlight {
             cache: self,

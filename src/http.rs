@@ -145,14 +145,19 @@ pub struct ClientSlot {
 
 impl ClientSlot {
     pub fn get(&self, settings: &HttpSettings) -> Result<reqwest::Client> {
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         let pid = std::process::id();
-        if let Some((owner, built_for, client)) = slot.as_ref() {
-            if *owner == pid && built_for == settings {
-                return Ok(client.clone());
+        {
+            let slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((owner, built_for, client)) = slot.as_ref() {
+                if *owner == pid && built_for == settings {
+                    return Ok(client.clone());
+                }
             }
         }
+        // Built outside the lock: it reads certificate files, and a fork()
+        // from another thread meanwhile must not leave the lock held.
         let client = build_client(settings)?;
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stale) = slot.replace((pid, settings.clone(), client.clone())) {
             if stale.0 != pid {
                 // Its pool's connections were driven by the parent's thread.

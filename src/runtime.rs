@@ -26,9 +26,13 @@ pub fn threads_started() -> usize {
 }
 
 fn start() -> Result<Runtime> {
+    // One blocking thread at most, started only by asynchronous calls that
+    // need a fetch (see `spawn_blocking`).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
+        .max_blocking_threads(1)
+        .thread_name("f7t-worker")
         .build()
         .map_err(|e| Error::new(Status::Runtime, format!("cannot build the runtime: {e}")))?;
     let handle = runtime.handle().clone();
@@ -100,11 +104,13 @@ where
         .unwrap_or_else(|_| Err(Error::internal("the network thread dropped a request")))
 }
 
-/// Starts `future` on the network thread and returns at once.
-pub fn spawn<F>(future: F) -> Result<()>
+/// Runs `job` on the library's worker thread, started on first use. Jobs
+/// run one after another; they may block (a token fetch), since the network
+/// thread stays free to serve them.
+pub fn spawn_blocking<F>(job: F) -> Result<()>
 where
-    F: Future<Output = ()> + Send + 'static,
+    F: FnOnce() + Send + 'static,
 {
-    handle()?.spawn(future);
+    handle()?.spawn_blocking(job);
     Ok(())
 }

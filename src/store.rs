@@ -80,6 +80,7 @@ impl TokenStore {
             .truncate(false)
             .write(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(self.lock_path())
             .map_err(|e| store_error(&self.path, format!("cannot open its lock file: {e}")))?;
         let deadline = Instant::now() + timeout;
@@ -188,6 +189,39 @@ impl TokenStore {
         }
         Ok(())
     }
+}
+
+/// A stable file name for a cache key (FNV-1a, 128 bits, in hex): the same
+/// in every process and every build of the library.
+pub fn file_name_for(key: &str) -> String {
+    let mut hash: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for byte in key.bytes() {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(0x0000000001000000000000000000013b);
+    }
+    format!("{hash:032x}")
+}
+
+/// The stored access token as a token set, if it has enough life left to be
+/// handed out for a while (more than twice the margin).
+pub fn fresh_access_token(
+    stored: &StoredTokens,
+    margin: Duration,
+) -> Option<crate::oauth::TokenSet> {
+    let access_token = stored.access_token.clone()?;
+    let left = stored.expires_at - clock::unix_now();
+    let needed = (margin.as_secs() * 2).max(1) as i64;
+    if stored.expires_at == 0 || left <= needed {
+        return None;
+    }
+    Some(crate::oauth::TokenSet {
+        access_token,
+        expires_in: Some(Duration::from_secs(left as u64)),
+        refresh_token: None,
+        scope: None,
+        sent_at_ns: clock::monotonic_ns(),
+        sent_at_unix: clock::unix_now(),
+    })
 }
 
 fn wipe_strings(fields: &mut serde_json::Map<String, Value>) {

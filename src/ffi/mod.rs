@@ -59,6 +59,27 @@ pub type f7t_token_cb = Option<
     ),
 >;
 
+/// Receives the result of `f7t_auth_get_access_token_async`.
+///
+/// - `status`: `F7T_STATUS_OK`, or why no token could be had; on failure
+///   `f7t_last_error_message()` called inside the callback gives the detail.
+/// - `token`, `token_len`, `expires_at`: as for `f7t_token_cb` on success;
+///   NULL, 0 and 0 on failure. The token is valid only during the call.
+///
+/// Runs on the library's worker thread, never on the thread that made the
+/// request; requests complete one after another, so it must not block for
+/// long. It may call any function of the library, including the blocking
+/// ones, and may free the handle.
+pub type f7t_token_done_cb = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        status: Status,
+        token: *const c_char,
+        token_len: i64,
+        expires_at: i64,
+    ),
+>;
+
 /// Receives the header to send, from `f7t_auth_get_header`.
 ///
 /// - `name`: the header name, `Authorization` or the API key's header.
@@ -840,6 +861,26 @@ pub unsafe extern "C" fn f7t_auth_set_token_store(
     })
 }
 
+/// Shares tokens between the processes of a node through files in `dir`
+/// (for example `$XDG_RUNTIME_DIR/f7t`): handles with the same grant,
+/// endpoint, client, secret and scope/audience/resource fetch one token,
+/// not one each. The first process takes a lock and fetches; the others wait
+/// for the lock and read its token. Files are mode 0600 and replaced
+/// atomically; a lock held by a process that died is released by the
+/// kernel. NULL or "" stops sharing. Handles take their initial value from
+/// the environment variable `F7T_CACHE_DIR`. Used by client credentials and
+/// token command handles; others ignore it.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_set_shared_cache_dir(
+    auth: *mut f7t_auth,
+    dir: *const c_char,
+) -> Status {
+    setting("f7t_auth_set_shared_cache_dir", auth, |auth| {
+        let dir = opt_str_arg(dir, "dir")?;
+        auth.set_shared_cache_dir(dir.map(std::path::PathBuf::from))
+    })
+}
+
 /// Replaces the stderr prompt of a device login with `prompt` (see
 /// `f7t_device_prompt_cb`); NULL goes back to stderr.
 ///
@@ -937,6 +978,62 @@ pub unsafe extern "C" fn f7t_auth_get_access_token(
                     token.expires_at_unix(),
                 )
             };
+        })
+    })
+}
+
+/// Asks for a valid access token without blocking, for event loops: returns
+/// at once, and `callback` later receives the token or the failure (see
+/// `f7t_token_done_cb`), exactly once. The token is cached and renewed as
+/// for `f7t_auth_get_access_token`.
+///
+/// The first call starts the library's worker thread (one per process,
+/// shared by all handles), which runs requests one after another.
+///
+/// Returns `F7T_STATUS_OK` when the request was queued (the result then
+/// comes through `callback`, even if the handle is freed meanwhile),
+/// `F7T_STATUS_NULL_ARGUMENT`, or `F7T_STATUS_RUNTIME` if the worker could
+/// not be started (`callback` is then not called).
+///
+/// Memory and lifetimes: `userdata` must stay valid until `callback` ran.
+#[no_mangle]
+pub unsafe extern "C" fn f7t_auth_get_access_token_async(
+    auth: *mut f7t_auth,
+    callback: f7t_token_done_cb,
+    userdata: *mut c_void,
+) -> Status {
+    guard("f7t_auth_get_access_token_async", || {
+        if auth.is_null() {
+            return Err(null("auth"));
+        }
+        let callback = callback.ok_or_else(|| null("callback"))?;
+        // The request holds its own reference, so the caller may free the
+        // handle before the callback ran.
+        Arc::increment_strong_count(auth as *const f7t_auth);
+        let handle = Arc::from_raw(auth as *const f7t_auth);
+        let userdata = UserData(userdata);
+        crate::runtime::spawn_blocking(move || {
+            let userdata = userdata;
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let delivered = handle.inner.with_token(|token| {
+                    let text = token.token_with_nul();
+                    // SAFETY: the host's callback; the token lives during it.
+                    unsafe {
+                        callback(
+                            userdata.0,
+                            Status::Ok,
+                            text.as_ptr().cast(),
+                            (text.len() - 1) as i64,
+                            token.expires_at_unix(),
+                        )
+                    };
+                });
+                if let Err(error) = delivered {
+                    boundary::set_last_error(&error);
+                    // SAFETY: as above, with no token.
+                    unsafe { callback(userdata.0, error.status(), std::ptr::null(), 0, 0) };
+                }
+            }));
         })
     })
 }

@@ -34,6 +34,10 @@ impl Grant for Callback {
         false
     }
 
+    fn failure_status(&self) -> crate::error::Status {
+        crate::error::Status::ProviderFailed
+    }
+
     fn fetch(&self, _context: &FetchContext<'_>) -> Result<TokenSet> {
         let sent_at_ns = clock::monotonic_ns();
         let sent_at_unix = clock::unix_now();

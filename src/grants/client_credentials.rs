@@ -44,6 +44,17 @@ impl Grant for ClientCredentials {
         true
     }
 
+    fn shared_key(&self) -> Option<String> {
+        // The secret's hash keeps a process with a wrong secret from being
+        // handed a token fetched with the right one.
+        let secret = crate::store::file_name_for(self.client_secret.expose());
+        Some(format!(
+            "client-credentials {} {} {secret}",
+            self.endpoints.key(),
+            self.client_id
+        ))
+    }
+
     fn fetch(&self, context: &FetchContext<'_>) -> Result<TokenSet> {
         let endpoint = self.endpoints.resolve(context)?.token;
         let request = context.request;

@@ -50,6 +50,17 @@ impl Grant for TokenCommand {
         false
     }
 
+    fn failure_status(&self) -> Status {
+        Status::CommandFailed
+    }
+
+    fn shared_key(&self) -> Option<String> {
+        Some(format!(
+            "token-command {}",
+            crate::store::file_name_for(self.command.expose())
+        ))
+    }
+
     fn fetch(&self, context: &FetchContext<'_>) -> Result<TokenSet> {
         let sent_at_ns = clock::monotonic_ns();
         let sent_at_unix = clock::unix_now();

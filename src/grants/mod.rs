@@ -46,6 +46,18 @@ pub trait Grant: Send + Sync {
     /// Whether fetching needs the network thread.
     fn uses_network(&self) -> bool;
 
+    /// The status for a token this grant produced that cannot be used.
+    fn failure_status(&self) -> crate::error::Status {
+        crate::error::Status::BadResponse
+    }
+
+    /// Identifies what this grant fetches, for the shared cache directory,
+    /// or `None` if its tokens must not be shared between processes. It may
+    /// hold a hash of a secret, never the secret.
+    fn shared_key(&self) -> Option<String> {
+        None
+    }
+
     /// Whether this grant can keep its tokens in a token store.
     fn uses_store(&self) -> bool {
         false

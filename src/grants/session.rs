@@ -9,7 +9,6 @@
 
 use super::device::{self, DeviceAuthorization};
 use super::{FetchContext, Grant};
-use crate::clock;
 use crate::discovery::Endpoints;
 use crate::error::{Error, Result, Status};
 use crate::log::{log, Level};
@@ -18,7 +17,6 @@ use crate::runtime;
 use crate::secret::Secret;
 use crate::store::{StoredTokens, TokenStore};
 use std::sync::Mutex;
-use std::time::Duration;
 
 pub struct Session {
     endpoints: Endpoints,
@@ -223,25 +221,13 @@ impl Session {
     }
 
     /// An access token another process stored, if it is still fresh enough
-    /// to be handed out for a while.
+    /// to be handed out for a while; its refresh token is adopted too.
     fn reuse_stored(&self, context: &FetchContext<'_>, stored: &StoredTokens) -> Option<TokenSet> {
-        let access_token = stored.access_token.clone()?;
-        let left = stored.expires_at - clock::unix_now();
-        let needed = (context.margin.as_secs() * 2).max(1) as i64;
-        if stored.expires_at == 0 || left <= needed {
-            return None;
-        }
+        let tokens = crate::store::fresh_access_token(stored, context.margin)?;
         if let Some(refresh_token) = &stored.refresh_token {
             self.set_refresh_token(Some(refresh_token.clone()));
         }
-        Some(TokenSet {
-            access_token,
-            expires_in: Some(Duration::from_secs(left as u64)),
-            refresh_token: None,
-            scope: None,
-            sent_at_ns: clock::monotonic_ns(),
-            sent_at_unix: clock::unix_now(),
-        })
+        Some(tokens)
     }
 
     fn fetch_without_store(&self, context: &FetchContext<'_>) -> Result<TokenSet> {
