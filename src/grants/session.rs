@@ -193,8 +193,10 @@ impl Session {
 
     /// Fetches with the store locked and kept up to date.
     fn fetch_with_store(&self, context: &FetchContext<'_>, store: &TokenStore) -> Result<TokenSet> {
+        // Keyed by the token endpoint, so that handles made from an issuer
+        // and from explicit endpoints share a store.
+        let provider = self.endpoints.resolve(context)?.token.to_string();
         let _lock = store.lock(context.http.total_timeout)?;
-        let provider = self.endpoints.key();
         if let Some(stored) = store.load(&provider, &self.client_id)? {
             if let Some(tokens) = self.reuse_stored(context, &stored) {
                 return Ok(tokens);

@@ -1,0 +1,2 @@
+pub mod idp;
+pub mod mock;
