@@ -265,3 +265,13 @@ fn a_refresh_token_handle_rotates() {
     assert_eq!(idp.token_requests_by_grant(&id, "refresh_token"), 3);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+#[test]
+fn a_provider_without_a_device_endpoint_says_so() {
+    let idp = Idp::start_without_device();
+    let auth = Auth::device_code_from_issuer(&idp.issuer, "device-public", None).unwrap();
+    auth.set_device_prompt(Some(person(true))).unwrap();
+    let err = token(&auth).unwrap_err();
+    assert_eq!(err.status(), Status::NoDeviceEndpoint, "{}", err.message());
+    assert!(err.message().contains(&idp.issuer), "{}", err.message());
+}

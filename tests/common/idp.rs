@@ -75,6 +75,12 @@ impl Idp {
         Idp::spawn(&[], None)
     }
 
+    /// Starts a provider whose discovery document names no device
+    /// authorization endpoint, like a provider without the device grant.
+    pub fn start_without_device() -> Idp {
+        Idp::spawn(&["--no-device".to_string()], None)
+    }
+
     /// Starts an HTTPS provider with a fresh test CA and a server certificate
     /// for `127.0.0.1` and `localhost`. Returns the CA's PEM file, which lives
     /// as long as the `Idp`.

@@ -66,6 +66,7 @@ function parseArgs(argv) {
       case '--port': opts.port = Number.parseInt(value(), 10); break;
       case '--tls-cert': opts.tlsCert = value(); break;
       case '--tls-key': opts.tlsKey = value(); break;
+      case '--no-device': opts.noDevice = true; break;
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument ${argv[i]}`);
     }
@@ -77,7 +78,7 @@ function parseArgs(argv) {
 
 function usage(problem) {
   if (problem) process.stderr.write(`server.js: ${problem}\n`);
-  process.stderr.write('usage: node server.js [--port N] [--tls-cert FILE --tls-key FILE]\n');
+  process.stderr.write('usage: node server.js [--port N] [--tls-cert FILE --tls-key FILE] [--no-device]\n');
   process.exit(problem ? 2 : 0);
 }
 
@@ -232,7 +233,7 @@ function audienceFromResource(resource) {
     : resource;
 }
 
-function buildProvider(issuer) {
+function buildProvider(issuer, { noDevice = false } = {}) {
   const ttlFrom = (field) => (_ctx, token, client) => settingsFor(clientIdOf(client, token))[field];
 
   const provider = new Provider(issuer, {
@@ -302,6 +303,10 @@ function buildProvider(issuer) {
     await next();
     if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body?.device_code) {
       ctx.body.interval = settingsFor(ctx.oidc.client?.clientId).device_interval;
+    }
+    // --no-device plays a provider that does not offer the device grant.
+    if (noDevice && ctx.oidc?.route === 'discovery' && ctx.body) {
+      delete ctx.body.device_authorization_endpoint;
     }
   });
 
@@ -661,7 +666,7 @@ async function main() {
     listener.listen(opts.port, HOST, resolve);
   });
   const issuer = `${tls ? 'https' : 'http'}://${HOST}:${listener.address().port}`;
-  const provider = buildProvider(issuer);
+  const provider = buildProvider(issuer, { noDevice: Boolean(opts.noDevice) });
   state = { provider, callback: provider.callback() };
 
   const shutdown = () => {
