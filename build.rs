@@ -7,6 +7,8 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    // A hand edit of the committed header must be undone (and so noticed).
+    println!("cargo:rerun-if-changed=include/firecrest_auth.h");
 
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let version = std::env::var("CARGO_PKG_VERSION").unwrap();

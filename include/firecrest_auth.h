@@ -73,6 +73,7 @@ enum f7t_status
     F7T_STATUS_WRONG_HANDLE_KIND = 106,
     F7T_STATUS_LIBRARY_THREAD = 107,
     F7T_STATUS_NOT_FOUND = 108,
+    F7T_STATUS_NOT_A_JWT = 109,
     F7T_STATUS_CONNECT = 200,
     F7T_STATUS_TIMEOUT = 201,
     F7T_STATUS_TLS = 202,
@@ -148,7 +149,9 @@ typedef void (*f7t_log_cb)(void *userdata, int32_t level, const char *message);
  * provider is called again only when that token needs renewing.
  *
  * Runs on the thread that needs the token, never on two threads at once
- * for the same handle. `userdata` is the pointer given at creation.
+ * for the same handle. `userdata` is the pointer given at creation. It may
+ * call the library, but must not ask its own handle for a token: that
+ * would wait for the very refresh it is performing.
  */
 typedef int32_t (*f7t_token_provider_cb)(void *userdata, f7t_token_sink *sink);
 
@@ -331,7 +334,9 @@ f7t_status f7t_auth_api_key_new(const char *header_name,
  *
  * The client authenticates with `client_secret_post` unless
  * `f7t_auth_set_client_auth` says otherwise. No request is made here: the
- * first `f7t_auth_get_access_token` fetches the token.
+ * first `f7t_auth_get_access_token` fetches the token, and checks the
+ * transport policy (so plain HTTP to a remote host fails there, with
+ * `F7T_STATUS_INSECURE_URL`, unless allowed in between).
  *
  * Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or `F7T_STATUS_INVALID_ARGUMENT`
  * (empty values, a malformed URL).
@@ -661,9 +666,15 @@ f7t_status f7t_auth_cancel(f7t_auth *auth);
  * - `userdata`: passed to `callback`.
  *
  * Returns `F7T_STATUS_OK`, `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_WRONG_HANDLE_KIND` (an API
- * key handle: use `f7t_auth_get_header`), a transport (2xx), server reply
- * (3xx) or OAuth (4xx) status, `F7T_STATUS_PROVIDER_FAILED`, `F7T_STATUS_TOKEN_EXPIRED`
- * or `F7T_STATUS_TOKEN_REJECTED`. Details: `f7t_last_error_message`.
+ * key handle: use `f7t_auth_get_header`), `F7T_STATUS_INSECURE_URL` (plain
+ * HTTP to a host that is not loopback, checked here so that
+ * `f7t_auth_set_allow_insecure_http` can come after `_new`),
+ * `F7T_STATUS_INVALID_ARGUMENT` (a CA file without certificates), a
+ * transport (2xx), server reply (3xx) or OAuth (4xx) status,
+ * `F7T_STATUS_PROVIDER_FAILED`, `F7T_STATUS_COMMAND_FAILED`,
+ * `F7T_STATUS_TOKEN_STORE`, `F7T_STATUS_TOKEN_EXPIRED`,
+ * `F7T_STATUS_TOKEN_REJECTED` or `F7T_STATUS_CANCELLED`. Details:
+ * `f7t_last_error_message`.
  *
  * Memory and lifetimes: the token passed to `callback` is valid only
  * during the callback.
@@ -697,7 +708,9 @@ f7t_status f7t_auth_get_access_token_async(f7t_auth *auth,
  * copies it, NUL-terminated, into a caller buffer. For Fortran, and for C
  * code that wants to keep the token.
  *
- * - `buffer`, `buffer_len`: the caller's buffer and its size in bytes.
+ * - `buffer`, `buffer_len`: the caller's buffer and its size in bytes;
+ *   NULL and 0 only ask for the length (the call then returns
+ *   `F7T_STATUS_BUFFER_TOO_SMALL` with `*token_len_out` set).
  * - `token_len_out`: receives the token's length without the NUL; also
  *   written when the buffer is too small, so a caller can size it. May be
  *   NULL.
@@ -758,8 +771,9 @@ f7t_status f7t_auth_invalidate(f7t_auth *auth,
  * - `len_out`: receives the value's length without the NUL, also when the
  *   buffer is too small; may be NULL.
  *
- * Returns `F7T_STATUS_INVALID_ARGUMENT` if the token is not a JWT (an opaque
- * token), `F7T_STATUS_NOT_FOUND` if the claim is absent, `F7T_STATUS_BUFFER_TOO_SMALL`.
+ * Returns `F7T_STATUS_NOT_A_JWT` for an opaque token, `F7T_STATUS_NOT_FOUND`
+ * if the claim is absent, `F7T_STATUS_BUFFER_TOO_SMALL`, and
+ * `F7T_STATUS_NULL_ARGUMENT` or `F7T_STATUS_INVALID_UTF8` for bad arguments.
  */
 f7t_status f7t_token_claim(const char *token,
                            const char *claim,

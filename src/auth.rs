@@ -135,7 +135,11 @@ impl Auth {
                 .map(|at| Duration::from_secs(at.saturating_sub(now_unix).max(0) as u64)),
         };
         let header = format!("Bearer {token}");
-        let cached = CachedToken::new(token, "Authorization", &header, validity, Duration::ZERO);
+        let mut cached =
+            CachedToken::new(token, "Authorization", &header, validity, Duration::ZERO);
+        if let Some(at) = expires_at {
+            cached = cached.reporting_expiry(at);
+        }
         Ok(Auth::fixed(cached, true))
     }
 
@@ -376,11 +380,20 @@ impl Auth {
             prompt: settings.prompt.clone(),
             cancel: &self.cancel,
         };
-        let tokens = match (&settings.shared_cache_dir, grant.shared_key()) {
-            (Some(dir), Some(key)) => self.fetch_shared(grant, &context, dir, &key)?,
-            _ => grant.fetch(&context)?,
+        let fetched = match (&settings.shared_cache_dir, grant.shared_key()) {
+            (Some(dir), Some(key)) => self.fetch_shared(grant, &context, dir, &key),
+            _ => grant.fetch(&context),
         };
-        self.cache_entry(grant, tokens)
+        let entry = fetched.and_then(|tokens| self.cache_entry(grant, tokens));
+        if let Err(error) = &entry {
+            log!(
+                Level::Warn,
+                "no token from {}: {}",
+                grant.describe(),
+                error.message()
+            );
+        }
+        entry
     }
 
     /// Fetches through the shared cache directory: the first process takes

@@ -96,6 +96,13 @@ impl CachedToken {
         }
     }
 
+    /// Reports `expires_at_unix` as the expiry, for a token whose expiry
+    /// the caller stated (it may lie in the past).
+    pub fn reporting_expiry(mut self, expires_at_unix: i64) -> CachedToken {
+        self.expires_at_unix = expires_at_unix;
+        self
+    }
+
     pub fn token(&self) -> &str {
         let text = self.token_c.expose();
         &text[..text.len() - 1]

@@ -271,7 +271,7 @@ fn claims_are_read_from_jwts() {
             64,
             &mut len,
         );
-        assert_eq!(status, Status::InvalidArgument);
+        assert_eq!(status, Status::NotAJwt);
         let status = f7t_token_claim(
             token.as_ptr().cast(),
             c"sub".as_ptr(),

@@ -105,7 +105,9 @@ pub type f7t_header_cb = Option<
 /// provider is called again only when that token needs renewing.
 ///
 /// Runs on the thread that needs the token, never on two threads at once
-/// for the same handle. `userdata` is the pointer given at creation.
+/// for the same handle. `userdata` is the pointer given at creation. It may
+/// call the library, but must not ask its own handle for a token: that
+/// would wait for the very refresh it is performing.
 pub type f7t_token_provider_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sink: *mut f7t_token_sink) -> i32>;
 
@@ -359,7 +361,9 @@ pub unsafe extern "C" fn f7t_auth_api_key_new(
 ///
 /// The client authenticates with `client_secret_post` unless
 /// `f7t_auth_set_client_auth` says otherwise. No request is made here: the
-/// first `f7t_auth_get_access_token` fetches the token.
+/// first `f7t_auth_get_access_token` fetches the token, and checks the
+/// transport policy (so plain HTTP to a remote host fails there, with
+/// `F7T_STATUS_INSECURE_URL`, unless allowed in between).
 ///
 /// Returns `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_INVALID_UTF8` or `F7T_STATUS_INVALID_ARGUMENT`
 /// (empty values, a malformed URL).
@@ -952,9 +956,15 @@ pub unsafe extern "C" fn f7t_auth_cancel(auth: *mut f7t_auth) -> Status {
 /// - `userdata`: passed to `callback`.
 ///
 /// Returns `F7T_STATUS_OK`, `F7T_STATUS_NULL_ARGUMENT`, `F7T_STATUS_WRONG_HANDLE_KIND` (an API
-/// key handle: use `f7t_auth_get_header`), a transport (2xx), server reply
-/// (3xx) or OAuth (4xx) status, `F7T_STATUS_PROVIDER_FAILED`, `F7T_STATUS_TOKEN_EXPIRED`
-/// or `F7T_STATUS_TOKEN_REJECTED`. Details: `f7t_last_error_message`.
+/// key handle: use `f7t_auth_get_header`), `F7T_STATUS_INSECURE_URL` (plain
+/// HTTP to a host that is not loopback, checked here so that
+/// `f7t_auth_set_allow_insecure_http` can come after `_new`),
+/// `F7T_STATUS_INVALID_ARGUMENT` (a CA file without certificates), a
+/// transport (2xx), server reply (3xx) or OAuth (4xx) status,
+/// `F7T_STATUS_PROVIDER_FAILED`, `F7T_STATUS_COMMAND_FAILED`,
+/// `F7T_STATUS_TOKEN_STORE`, `F7T_STATUS_TOKEN_EXPIRED`,
+/// `F7T_STATUS_TOKEN_REJECTED` or `F7T_STATUS_CANCELLED`. Details:
+/// `f7t_last_error_message`.
 ///
 /// Memory and lifetimes: the token passed to `callback` is valid only
 /// during the callback.
@@ -1042,7 +1052,9 @@ pub unsafe extern "C" fn f7t_auth_get_access_token_async(
 /// copies it, NUL-terminated, into a caller buffer. For Fortran, and for C
 /// code that wants to keep the token.
 ///
-/// - `buffer`, `buffer_len`: the caller's buffer and its size in bytes.
+/// - `buffer`, `buffer_len`: the caller's buffer and its size in bytes;
+///   NULL and 0 only ask for the length (the call then returns
+///   `F7T_STATUS_BUFFER_TOO_SMALL` with `*token_len_out` set).
 /// - `token_len_out`: receives the token's length without the NUL; also
 ///   written when the buffer is too small, so a caller can size it. May be
 ///   NULL.
@@ -1064,7 +1076,7 @@ pub unsafe extern "C" fn f7t_auth_copy_access_token(
 ) -> Status {
     guard("f7t_auth_copy_access_token", || {
         let auth = auth_arg(auth)?;
-        if buffer.is_null() {
+        if buffer.is_null() && buffer_len != 0 {
             return Err(null("buffer"));
         }
         let copied = auth.with_token(|token| {
@@ -1164,8 +1176,9 @@ pub unsafe extern "C" fn f7t_auth_invalidate(
 /// - `len_out`: receives the value's length without the NUL, also when the
 ///   buffer is too small; may be NULL.
 ///
-/// Returns `F7T_STATUS_INVALID_ARGUMENT` if the token is not a JWT (an opaque
-/// token), `F7T_STATUS_NOT_FOUND` if the claim is absent, `F7T_STATUS_BUFFER_TOO_SMALL`.
+/// Returns `F7T_STATUS_NOT_A_JWT` for an opaque token, `F7T_STATUS_NOT_FOUND`
+/// if the claim is absent, `F7T_STATUS_BUFFER_TOO_SMALL`, and
+/// `F7T_STATUS_NULL_ARGUMENT` or `F7T_STATUS_INVALID_UTF8` for bad arguments.
 #[no_mangle]
 pub unsafe extern "C" fn f7t_token_claim(
     token: *const c_char,
@@ -1181,7 +1194,8 @@ pub unsafe extern "C" fn f7t_token_claim(
             return Err(null("buffer"));
         }
         if crate::jwt::payload(token).is_none() {
-            return Err(Error::invalid_argument(
+            return Err(Error::new(
+                Status::NotAJwt,
                 "the token is not a JWT (it may be opaque)",
             ));
         }

@@ -13,9 +13,16 @@ fi
 
 idp_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-if [[ ! -d "$idp_dir/node_modules" ]]; then
-    # npm's own progress output would mix with the command's stdout.
-    (cd "$idp_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+# npm writes node_modules/.package-lock.json last, so its presence means a
+# complete install; the lock keeps parallel callers from installing at once.
+if [[ ! -f "$idp_dir/node_modules/.package-lock.json" ]]; then
+    (
+        flock 9
+        if [[ ! -f "$idp_dir/node_modules/.package-lock.json" ]]; then
+            # npm's own progress output would mix with the command's stdout.
+            (cd "$idp_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+        fi
+    ) 9>"$idp_dir/.npm-ci.flock"
 fi
 
 work_dir="$(mktemp -d)"
