@@ -201,6 +201,15 @@ const STATIC_CLIENTS = [
     redirect_uris: [],
   },
   {
+    // Short-lived tokens, for C examples that must see a token expire.
+    client_id: 'cc-short',
+    client_secret: 'cc-short-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
     client_id: 'device-public',
     token_endpoint_auth_method: 'none',
     grant_types: [DEVICE_GRANT, 'refresh_token'],
@@ -218,6 +227,7 @@ const STATIC_CLIENTS = [
   },
 ];
 for (const c of STATIC_CLIENTS) settings.set(c.client_id, { ...DEFAULTS });
+settings.get('cc-short').access_token_ttl = 3;
 
 // ---------------------------------------------------------------------------
 // Provider configuration.

@@ -67,8 +67,10 @@ fi
 export F7T_IDP_ISSUER="$issuer"
 export AUTH_TOKEN_URL="$issuer/token"
 export F7T_DEVICE_AUTH_URL="$issuer/device/auth"
-export FIRECREST_CLIENT_ID="cc-post"
-export FIRECREST_CLIENT_SECRET="cc-post-secret"
+# F7T_IDP_CLIENT_ID/SECRET pick another of the provider's clients (for
+# example cc-short, whose tokens live 3 s).
+export FIRECREST_CLIENT_ID="${F7T_IDP_CLIENT_ID:-cc-post}"
+export FIRECREST_CLIENT_SECRET="${F7T_IDP_CLIENT_SECRET:-cc-post-secret}"
 
 status=0
 "$@" || status=$?
