@@ -178,22 +178,30 @@ pub async fn poll(
             sent = oauth::post_once(&client, &token_endpoint, &shown, &form, bearer.as_ref(), timeout) => sent,
             _ = cancel.cancelled_since(epoch) => return Err(cancelled()),
         };
-        let reply = match sent {
-            Ok(reply) => reply,
-            Err(error) if oauth::transient(&error, None) || error.status() == Status::Timeout => {
-                failures += 1;
-                log!(
-                    Level::Warn,
-                    "device login poll failed ({}); backing off",
-                    error.message()
-                );
-                continue;
-            }
-            Err(error) => return Err(error),
+        // Any failure to read a reply that a later poll may not repeat
+        // (transport, timeout, 429, 5xx) backs off and polls again.
+        let polled = match sent {
+            Ok(reply) => oauth::parse_fields(&reply, &shown, &secrets)
+                .map(|fields| (fields, reply.status))
+                .map_err(|error| (error, Some(reply.status))),
+            Err(error) => Err((error, None)),
         };
-        let fields = match oauth::parse_fields(&reply, &shown, &secrets) {
-            Ok(fields) => fields,
-            Err(error) if reply.status >= 500 || reply.status == 429 => {
+        let polled = polled.and_then(|(fields, status)| {
+            if matches!(
+                fields.get("error").and_then(Value::as_str),
+                Some("authorization_pending" | "slow_down")
+            ) {
+                return Ok((fields, status));
+            }
+            oauth::check_fields(&fields, status, &shown, &secrets)
+                .map(|()| (fields, status))
+                .map_err(|error| (error, Some(status)))
+        });
+        let fields = match polled {
+            Ok((fields, _)) => fields,
+            Err((error, status))
+                if error.status() == Status::Timeout || oauth::transient(&error, status) =>
+            {
                 failures += 1;
                 log!(
                     Level::Warn,
@@ -202,7 +210,22 @@ pub async fn poll(
                 );
                 continue;
             }
-            Err(error) => return Err(error),
+            Err((error, _)) => {
+                return Err(match error.status() {
+                    Status::AccessDenied => Error::new(
+                        Status::AccessDenied,
+                        format!("the login was denied: {}", error.message()),
+                    ),
+                    Status::ExpiredToken => Error::new(
+                        Status::ExpiredToken,
+                        format!(
+                            "the device code expired: {}; start the login again",
+                            error.message()
+                        ),
+                    ),
+                    _ => error,
+                })
+            }
         };
         match fields.get("error").and_then(Value::as_str) {
             Some("authorization_pending") => {
@@ -221,26 +244,6 @@ pub async fn poll(
                 continue;
             }
             _ => {}
-        }
-        if let Err(error) = oauth::check_fields(&fields, reply.status, &shown, &secrets) {
-            if reply.status >= 500 && oauth::transient(&error, Some(reply.status)) {
-                failures += 1;
-                continue;
-            }
-            return Err(match error.status() {
-                Status::AccessDenied => Error::new(
-                    Status::AccessDenied,
-                    format!("the login was denied: {}", error.message()),
-                ),
-                Status::ExpiredToken => Error::new(
-                    Status::ExpiredToken,
-                    format!(
-                        "the device code expired: {}; start the login again",
-                        error.message()
-                    ),
-                ),
-                _ => error,
-            });
         }
         return oauth::token_set(&fields, &shown, sent_at_ns, sent_at_unix);
     }
