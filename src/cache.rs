@@ -388,6 +388,79 @@ mod tests {
         );
     }
 
+    /// A token obtained `age` ago with the given lifetime and margin.
+    fn aged_token(value: &str, lifetime_s: u64, margin_s: u64, age: Duration) -> CachedToken {
+        let validity = Validity {
+            obtained_at_ns: clock::monotonic_ns() - age.as_nanos() as u64,
+            obtained_at_unix: clock::unix_now() - age.as_secs() as i64,
+            lifetime: Some(Duration::from_secs(lifetime_s)),
+        };
+        let margin = Duration::from_secs(margin_s);
+        CachedToken::new(value, "Authorization", "Bearer x", validity, margin)
+    }
+
+    #[test]
+    fn a_refresh_does_not_block_holders_of_a_usable_token() {
+        // 100 s token, 20 s margin: stale after 80 s, usable to 85 s.
+        let cache = Arc::new(TokenCache::default());
+        let stale = aged_token("old", 100, 20, Duration::from_secs(82));
+        assert!(!stale.is_fresh(clock::monotonic_ns()));
+        assert!(stale.is_usable(clock::monotonic_ns()));
+        cache.current.store(Some(Arc::new(stale)));
+
+        let refresher = {
+            let cache = Arc::clone(&cache);
+            std::thread::spawn(move || {
+                cache.with_token(
+                    || {
+                        std::thread::sleep(Duration::from_millis(500));
+                        Ok(token("new", 100, 20))
+                    },
+                    |t| t.token().to_owned(),
+                )
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        let seen = cache
+            .with_token(|| panic!("a second fetch"), |t| t.token().to_owned())
+            .unwrap();
+        assert_eq!(seen, "old", "the current token while the refresh runs");
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(refresher.join().unwrap().unwrap(), "new");
+
+        // Past the usable point, callers wait for the refresh instead.
+        let cache = Arc::new(TokenCache::default());
+        cache.current.store(Some(Arc::new(aged_token(
+            "old",
+            100,
+            20,
+            Duration::from_secs(90),
+        ))));
+        let refresher = {
+            let cache = Arc::clone(&cache);
+            std::thread::spawn(move || {
+                cache.with_token(
+                    || {
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(token("new", 100, 20))
+                    },
+                    |_| (),
+                )
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let seen = cache
+            .with_token(|| panic!("a second fetch"), |t| t.token().to_owned())
+            .unwrap();
+        assert_eq!(seen, "new");
+        refresher.join().unwrap().unwrap();
+    }
+
     #[test]
     fn invalidate_only_drops_the_rejected_token() {
         let cache = TokenCache::default();
