@@ -627,7 +627,7 @@ impl Auth {
 
     /// Replaces the stderr prompt of a device login.
     pub fn set_device_prompt(&self, prompt: Option<Arc<PromptFn>>) -> Result<()> {
-        self.grant_that("a device prompt", |g| g.uses_store())?;
+        self.grant_that("a device prompt", |g| g.shows_prompt())?;
         self.update(|s| s.prompt = prompt, false);
         Ok(())
     }

@@ -58,6 +58,11 @@ pub trait Grant: Send + Sync {
         None
     }
 
+    /// Whether this grant may show a person a login prompt.
+    fn shows_prompt(&self) -> bool {
+        false
+    }
+
     /// Whether this grant can keep its tokens in a token store.
     fn uses_store(&self) -> bool {
         false

@@ -280,6 +280,10 @@ impl Grant for Session {
         true
     }
 
+    fn shows_prompt(&self) -> bool {
+        self.device_login
+    }
+
     fn fetch(&self, context: &FetchContext<'_>) -> Result<TokenSet> {
         match context.store {
             Some(path) => self.fetch_with_store(context, &TokenStore::new(path.to_owned())),
