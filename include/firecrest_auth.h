@@ -767,7 +767,8 @@ f7t_status f7t_auth_invalidate(f7t_auth *auth,
  *
  * - `token`: a JWT.
  * - `claim`: the claim's name.
- * - `buffer`, `buffer_len`: where the NUL-terminated value goes.
+ * - `buffer`, `buffer_len`: where the NUL-terminated value goes; NULL and 0
+ *   only ask for the length (`F7T_STATUS_BUFFER_TOO_SMALL`, `*len_out` set).
  * - `len_out`: receives the value's length without the NUL, also when the
  *   buffer is too small; may be NULL.
  *

@@ -9,9 +9,17 @@
 # 4. cargo clippy --all-targets -- -D warnings
 # 5. cargo test (its integration tests start the provider in tests/idp)
 # 6. the shared library exports only f7t_ functions
-# 7. CMake configures and builds the C examples into build/examples
+# 7. CMake configures and builds the C, C++ and Fortran examples into
+#    build/examples
 # 8. ctest runs them against the provider, plain, under ASan+UBSan and
-#    under valgrind, and compiles the header alone as C99 and C++17
+#    under valgrind, and compiles the header alone as C99 and C++17; the
+#    C++ wrapper's and the Fortran module's examples run with them
+# 9. the Python module's tests, pyFirecREST's calls among them
+#    (python/run-tests.sh; its virtual environment is kept in
+#    build/python-venv)
+# 10. the install test: scripts/install.sh into a temporary prefix, then
+#    programs built with pkg-config and CMake's find_package
+#    (tests/install/run.sh)
 #
 # A failing step does not stop the others (except the build steps that
 # later ones need); the summary at the end lists each step, and the exit
@@ -144,9 +152,12 @@ run_step "cargo fmt --check" cargo fmt --check || true
 run_step "cargo clippy" cargo clippy --all-targets -- -D warnings || true
 run_step "cargo test" cargo test || true
 run_step "exports are f7t_ functions only" check_exports || true
-if run_step "build the C examples" build_examples; then
+if run_step "build the examples (C, C++, Fortran)" build_examples; then
     run_step "ctest (examples, sanitizers, valgrind, header)" run_ctest || true
 else
     not_run "ctest" "the examples did not build"
 fi
+run_step "Python module and pyFirecREST (pytest)" python/run-tests.sh || true
+run_step "install into a temporary prefix (pkg-config, CMake)" \
+    tests/install/run.sh || true
 summary

@@ -334,14 +334,15 @@ fn device_polling_too_fast_gets_slow_down() {
 #[test]
 fn device_denial_and_expiry() {
     let idp = Idp::shared();
-    let id = public_device_client(idp, json!({ "device_code_ttl": 1 }));
-
+    // A code that lives long enough to be denied even on a loaded machine.
+    let id = public_device_client(idp, json!({}));
     let da = device_authorize(idp, &id, None, "openid offline_access");
     idp.deny_device(da["user_code"].as_str().unwrap());
     let resp = poll(idp, &id, da["device_code"].as_str().unwrap());
     assert_eq!(resp.status, 400);
     assert_eq!(resp.json()["error"], "access_denied");
 
+    let id = public_device_client(idp, json!({ "device_code_ttl": 1 }));
     let da = device_authorize(idp, &id, None, "openid");
     assert_eq!(da["expires_in"], 1);
     thread::sleep(Duration::from_millis(1100));

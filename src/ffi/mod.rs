@@ -1172,7 +1172,8 @@ pub unsafe extern "C" fn f7t_auth_invalidate(
 ///
 /// - `token`: a JWT.
 /// - `claim`: the claim's name.
-/// - `buffer`, `buffer_len`: where the NUL-terminated value goes.
+/// - `buffer`, `buffer_len`: where the NUL-terminated value goes; NULL and 0
+///   only ask for the length (`F7T_STATUS_BUFFER_TOO_SMALL`, `*len_out` set).
 /// - `len_out`: receives the value's length without the NUL, also when the
 ///   buffer is too small; may be NULL.
 ///
@@ -1190,7 +1191,7 @@ pub unsafe extern "C" fn f7t_token_claim(
     guard("f7t_token_claim", || {
         let token = str_arg(token, "token")?;
         let claim = str_arg(claim, "claim")?;
-        if buffer.is_null() {
+        if buffer.is_null() && buffer_len != 0 {
             return Err(null("buffer"));
         }
         if crate::jwt::payload(token).is_none() {
