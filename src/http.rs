@@ -3,7 +3,9 @@
 //! no redirects. Retries are decided one layer up, where the reply is read.
 
 use crate::error::{Error, Result, Status};
+use crate::log::{log, Level};
 use crate::runtime;
+use once_cell::sync::Lazy;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -106,6 +108,29 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+/// The system's root certificates (honouring SSL_CERT_FILE and
+/// SSL_CERT_DIR), read once per process: reading them walks the
+/// certificate folder and decodes every file, which took most of the time
+/// of a new handle's first fetch.
+fn system_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: Lazy<Vec<reqwest::Certificate>> = Lazy::new(|| {
+        let found = rustls_native_certs::load_native_certs();
+        if found.certs.is_empty() {
+            log!(
+                Level::Warn,
+                "no system root certificates found ({} errors); HTTPS needs a CA file",
+                found.errors.len()
+            );
+        }
+        found
+            .certs
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok())
+            .collect()
+    });
+    &ROOTS
+}
+
 fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -129,6 +154,11 @@ fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
         builder = builder.tls_built_in_root_certs(false);
         for certificate in certificates {
             builder = builder.add_root_certificate(certificate);
+        }
+    } else {
+        builder = builder.tls_built_in_root_certs(false);
+        for certificate in system_roots().iter() {
+            builder = builder.add_root_certificate(certificate.clone());
         }
     }
     builder

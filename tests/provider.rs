@@ -218,3 +218,42 @@ fn discovery_refuses_an_issuer_that_does_not_match() {
         err.message()
     );
 }
+
+#[test]
+fn the_system_store_honours_ssl_cert_file() {
+    // The system store is read once per process, so a child process with
+    // SSL_CERT_FILE pointing at the test CA does the fetch.
+    let (idp, ca) = Idp::start_tls();
+    let (id, secret) = idp.new_cc_client("sslcertfile", 300);
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_fetches_over_https_with_the_system_store",
+        ])
+        .env("SSL_CERT_FILE", &ca)
+        .env_remove("SSL_CERT_DIR")
+        .env("F7T_TEST_TOKEN_URL", &idp.token_endpoint)
+        .env("F7T_TEST_CLIENT", &id)
+        .env("F7T_TEST_SECRET", &secret)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(idp.token_requests(&id), 1);
+}
+
+#[test]
+#[ignore = "runs only as a child process of another test"]
+fn child_fetches_over_https_with_the_system_store() {
+    let url = std::env::var("F7T_TEST_TOKEN_URL").unwrap();
+    let client = std::env::var("F7T_TEST_CLIENT").unwrap();
+    let secret = std::env::var("F7T_TEST_SECRET").unwrap();
+    let auth = Auth::client_credentials(&url, &client, Secret::new(secret)).unwrap();
+    auth.set_max_retries(0);
+    token(&auth).unwrap();
+}
