@@ -50,16 +50,23 @@ static int32_t on_prompt(void *userdata, const char *verification_uri,
 struct token_seen {
     int64_t length;
     int64_t expires_at;
+    uint64_t fingerprint; /* FNV-1a: tells tokens apart, never printed */
 };
 
 static void on_token(void *userdata, const char *token, int64_t token_len,
                      int64_t expires_at)
 {
     struct token_seen *seen = userdata;
+    uint64_t hash = 1469598103934665603u;
+    int64_t i;
 
-    (void)token; /* a credential: never printed */
+    for (i = 0; i < token_len; i++) {
+        hash ^= (unsigned char)token[i];
+        hash *= 1099511628211u;
+    }
     seen->length = token_len;
     seen->expires_at = expires_at;
+    seen->fingerprint = hash;
 }
 
 static int fail(const char *what, f7t_status status)
@@ -74,7 +81,7 @@ int main(int argc, char **argv)
     const char *issuer = getenv("F7T_IDP_ISSUER");
     const char *client_id = getenv("F7T_DEVICE_CLIENT_ID");
     struct prompt_state prompt = {0};
-    struct token_seen seen = {0};
+    struct token_seen seen = {0}, first = {0};
     f7t_auth *auth = NULL;
     f7t_status status;
     int rc = 1;
@@ -112,11 +119,17 @@ int main(int argc, char **argv)
            (long long)(seen.expires_at - (int64_t)time(NULL)));
 
     /* As after an HTTP 401: the refresh token renews it, no new prompt. */
+    first = seen;
     status = f7t_auth_invalidate(auth, NULL);
     if (status == F7T_STATUS_OK)
         status = f7t_auth_get_access_token(auth, on_token, &seen);
     if (status != F7T_STATUS_OK) {
         rc = fail("the renewal", status);
+        goto done;
+    }
+    if (seen.fingerprint == first.fingerprint) {
+        fprintf(stderr, "%s: the rejected token was handed out again\n",
+                PROGRAM);
         goto done;
     }
     if (prompt.shown != 1) {

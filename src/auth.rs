@@ -55,6 +55,8 @@ pub struct Auth {
     cache: TokenCache,
     client: ClientSlot,
     cancel: Arc<Cancel>,
+    /// The last token reported as rejected (see `invalidate`).
+    rejected: std::sync::Mutex<Option<Secret>>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -111,6 +113,7 @@ impl Auth {
             cache: TokenCache::default(),
             client: ClientSlot::default(),
             cancel: Arc::new(Cancel::default()),
+            rejected: std::sync::Mutex::new(None),
         }
     }
 
@@ -262,6 +265,13 @@ impl Auth {
         if let [Some(id), Some(secret), Some(url)] = values.as_slice() {
             return Auth::client_credentials(url, id, Secret::new(secret.as_str()));
         }
+        if values.iter().any(Option::is_some) {
+            log!(
+                Level::Warn,
+                "the client credentials variables are only partly set; trying \
+                 FIRECREST_TOKEN_COMMAND and FIRECREST_API_KEY instead"
+            );
+        }
         if let Some(command) = lookup("FIRECREST_TOKEN_COMMAND") {
             return Auth::token_command(&command, None);
         }
@@ -379,9 +389,22 @@ impl Auth {
             store: settings.store.as_deref(),
             prompt: settings.prompt.clone(),
             cancel: &self.cancel,
+            rejected: self
+                .rejected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         };
         let fetched = match (&settings.shared_cache_dir, grant.shared_key()) {
-            (Some(dir), Some(key)) => self.fetch_shared(grant, &context, dir, &key),
+            (Some(dir), Some(key)) => match self.fetch_shared(grant, &context, dir, &key) {
+                // A cache directory that cannot be used safely must not stop
+                // the program: it fetches for itself instead.
+                Err(error) if error.status() == Status::TokenStore => {
+                    log!(Level::Warn, "not sharing tokens: {}", error.message());
+                    grant.fetch(&context)
+                }
+                other => other,
+            },
             _ => grant.fetch(&context),
         };
         let entry = fetched.and_then(|tokens| self.cache_entry(grant, tokens));
@@ -413,10 +436,13 @@ impl Auth {
             request.resource.as_deref().unwrap_or("")
         );
         let name = crate::store::file_name_for(&full_key);
+        crate::store::check_shared_dir(dir)?;
         let store = TokenStore::new(dir.join(format!("{name}.json")));
         let _lock = store.lock(context.http.total_timeout)?;
         if let Some(stored) = store.load(&full_key, &name)? {
-            if let Some(tokens) = crate::store::fresh_access_token(&stored, context.margin) {
+            if let Some(tokens) =
+                crate::store::fresh_access_token(&stored, context.margin, context.rejected.as_ref())
+            {
                 log!(
                     Level::Debug,
                     "reused the token another process stored in {}",
@@ -461,7 +487,8 @@ impl Auth {
                     ),
                 ));
             }
-            return Ok((Duration::from_secs(seconds as u64), "the JWT exp claim"));
+            let lifetime = Duration::from_secs(seconds as u64).min(crate::oauth::MAX_LIFETIME);
+            return Ok((lifetime, "the JWT exp claim"));
         }
         Ok(match self.last_lifetime_s.load(Ordering::Relaxed) {
             0 => (DEFAULT_LIFETIME, "the default lifetime"),
@@ -500,7 +527,16 @@ impl Auth {
     /// token was dropped; reports of an already replaced token do nothing.
     pub fn invalidate(&self, token: Option<&[u8]>) -> bool {
         match &self.source {
-            Source::Grant(_) => self.cache.invalidate(token),
+            Source::Grant(_) => match self.cache.invalidate(token) {
+                Some(dropped) => {
+                    // A token store or shared cache may still hold it; the
+                    // next fetch must not hand it out again from there.
+                    *self.rejected.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Secret::new(dropped.token()));
+                    true
+                }
+                None => false,
+            },
             Source::Fixed {
                 token: fixed,
                 rejected,

@@ -275,20 +275,18 @@ impl TokenCache {
     }
 
     /// Drops the cached token if it is `rejected` (or any token when
-    /// `rejected` is `None`). Returns whether a token was dropped. Threads
-    /// reporting the same rejected token cause a single renewal.
-    pub fn invalidate(&self, rejected: Option<&[u8]>) -> bool {
+    /// `rejected` is `None`), and returns it. Threads reporting the same
+    /// rejected token cause a single renewal: only the first drops it.
+    pub fn invalidate(&self, rejected: Option<&[u8]>) -> Option<Arc<CachedToken>> {
         let current = self.current.load_full();
-        let Some(token) = current.as_deref() else {
-            return false;
-        };
+        let token = current.as_ref()?;
         if rejected.is_some_and(|r| !token.matches(r)) {
-            return false;
+            return None;
         }
         let previous = self.current.compare_and_swap(&current, None);
         match (&*previous, &current) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => current,
+            _ => None,
         }
     }
 
@@ -467,10 +465,10 @@ mod tests {
         cache
             .with_token(|| Ok(token("first", 300, 60)), |_| ())
             .unwrap();
-        assert!(!cache.invalidate(Some(b"other")));
+        assert!(cache.invalidate(Some(b"other")).is_none());
         assert!(cache.peek().is_some());
-        assert!(cache.invalidate(Some(b"first")));
-        assert!(!cache.invalidate(Some(b"first")));
+        assert_eq!(cache.invalidate(Some(b"first")).unwrap().token(), "first");
+        assert!(cache.invalidate(Some(b"first")).is_none());
         assert!(cache.peek().is_none());
     }
 

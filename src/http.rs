@@ -71,6 +71,12 @@ fn is_loopback(url: &Url) -> bool {
 
 /// Parses an endpoint URL and applies the transport policy to it.
 pub fn parse_endpoint(what: &str, text: &str, allow_insecure_http: bool) -> Result<Url> {
+    if text.len() > 8192 {
+        return Err(Error::invalid_argument(format!(
+            "the {what} is {} bytes long; URLs longer than 8192 bytes are refused",
+            text.len()
+        )));
+    }
     let url = Url::parse(text.trim())
         .map_err(|e| Error::invalid_argument(format!("the {what} is not a valid URL ({e})")))?;
     match url.scheme() {

@@ -264,6 +264,10 @@ fn advice(status: Status) -> &'static str {
     }
 }
 
+/// The longest lifetime believed; a larger `expires_in` or `exp` (from a
+/// broken server) is cut to this, so expiry arithmetic cannot overflow.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// `expires_in` as a number, a numeric string, or a fraction; `None` when
 /// absent, unparsable, zero or negative.
 pub fn read_expires_in(fields: &Map<String, Value>) -> Option<Duration> {
@@ -272,7 +276,8 @@ pub fn read_expires_in(fields: &Map<String, Value>) -> Option<Duration> {
         Value::String(s) => s.trim().parse::<f64>().ok()?,
         _ => return None,
     };
-    (seconds.is_finite() && seconds >= 1.0).then(|| Duration::from_secs(seconds as u64))
+    (seconds.is_finite() && seconds >= 1.0)
+        .then(|| Duration::from_secs_f64(seconds.min(MAX_LIFETIME.as_secs_f64()).floor()))
 }
 
 fn non_empty_string(fields: &Map<String, Value>, name: &str) -> Option<String> {

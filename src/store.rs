@@ -113,8 +113,8 @@ impl TokenStore {
             return Err(store_error(
                 &self.path,
                 format!(
-                    "has mode {mode:o}, so other users may read the refresh token in it; it is \
-                     not used (run chmod 600 on it, or log in again after deleting it)"
+                    "has mode {mode:o}, so other users may read the tokens in it; it is not used \
+                     (run chmod 600 on it, or delete it)"
                 ),
             ));
         }
@@ -191,15 +191,37 @@ impl TokenStore {
     }
 }
 
-/// A stable file name for a cache key (FNV-1a, 128 bits, in hex): the same
-/// in every process and every build of the library.
+/// A stable file name for a cache key (SHA-256, first 128 bits in hex):
+/// the same in every process and build, and revealing nothing of the key,
+/// which may include a hash of a client secret.
 pub fn file_name_for(key: &str) -> String {
-    let mut hash: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for byte in key.bytes() {
-        hash ^= u128::from(byte);
-        hash = hash.wrapping_mul(0x0000000001000000000000000000013b);
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Refuses a shared cache directory that another user owns or may write
+/// to: they could plant or replace token files in it.
+pub fn check_shared_dir(dir: &Path) -> Result<()> {
+    let metadata = match std::fs::metadata(dir) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(store_error(dir, format!("cannot be read: {e}"))),
+    };
+    let mode = metadata.permissions().mode() & 0o7777;
+    // SAFETY: getuid cannot fail.
+    if metadata.uid() != unsafe { libc::getuid() } || mode & 0o022 != 0 {
+        return Err(store_error(
+            dir,
+            format!(
+                "is owned by another user or writable by others (mode {mode:o}); use a \
+                 folder of your own with mode 0700, such as $XDG_RUNTIME_DIR/f7t"
+            ),
+        ));
     }
-    format!("{hash:032x}")
+    Ok(())
 }
 
 /// The stored access token as a token set, if it has enough life left to be
@@ -207,8 +229,12 @@ pub fn file_name_for(key: &str) -> String {
 pub fn fresh_access_token(
     stored: &StoredTokens,
     margin: Duration,
+    rejected: Option<&Secret>,
 ) -> Option<crate::oauth::TokenSet> {
     let access_token = stored.access_token.clone()?;
+    if rejected.is_some_and(|r| r == &access_token) {
+        return None;
+    }
     let left = stored.expires_at - clock::unix_now();
     let needed = (margin.as_secs() * 2).max(1) as i64;
     if stored.expires_at == 0 || left <= needed {

@@ -281,3 +281,22 @@ fn a_provider_without_a_device_endpoint_says_so() {
     assert_eq!(err.status(), Status::NoDeviceEndpoint, "{}", err.message());
     assert!(err.message().contains(&idp.issuer), "{}", err.message());
 }
+
+#[test]
+fn invalidate_is_not_undone_by_the_token_store() {
+    let idp = Idp::shared();
+    let id = device_client(idp, 300, 600);
+    let path = store_path("invalidate");
+    let auth = device_handle(idp, &id);
+    auth.set_token_store(Some(path.clone())).unwrap();
+    auth.set_device_prompt(Some(person(true))).unwrap();
+    let rejected = token(&auth).unwrap();
+    assert!(auth.invalidate(Some(rejected.as_bytes())));
+    let next = token(&auth).unwrap();
+    assert_ne!(
+        next, rejected,
+        "the rejected token came back from the store"
+    );
+    assert_eq!(idp.token_requests_by_grant(&id, "refresh_token"), 1);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

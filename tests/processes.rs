@@ -170,3 +170,37 @@ fn the_asynchronous_call_completes_on_the_library_thread() {
         f7t_auth_free(auth);
     }
 }
+
+#[test]
+fn invalidate_is_not_undone_by_the_shared_cache() {
+    let idp = Idp::shared();
+    let (id, secret) = idp.new_cc_client("node-invalidate", 300);
+    let dir = std::env::temp_dir().join(format!("f7t-shared-inval-{}", std::process::id()));
+    let auth = Auth::client_credentials(&idp.token_endpoint, &id, Secret::new(secret)).unwrap();
+    auth.set_shared_cache_dir(Some(dir.clone())).unwrap();
+    let rejected = auth.with_token(|t| t.token().to_owned()).unwrap();
+    assert!(auth.invalidate(Some(rejected.as_bytes())));
+    let next = auth.with_token(|t| t.token().to_owned()).unwrap();
+    assert_ne!(
+        next, rejected,
+        "the rejected token came back from the cache file"
+    );
+    assert_eq!(idp.token_requests(&id), 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let idp = Idp::shared();
+    let (id, secret) = idp.new_cc_client("node-open-dir", 300);
+    let dir = std::env::temp_dir().join(format!("f7t-shared-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let auth = Auth::client_credentials(&idp.token_endpoint, &id, Secret::new(secret)).unwrap();
+    auth.set_shared_cache_dir(Some(dir.clone())).unwrap();
+    // It still gets a token, fetched for itself, and writes nothing there.
+    auth.with_token(|_| ()).unwrap();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}

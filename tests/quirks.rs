@@ -411,3 +411,21 @@ fn secrets_stay_out_of_debug_output() {
     assert!(!shown.contains(SECRET), "{shown}");
     assert!(!shown.contains("tok-value"), "{shown}");
 }
+
+#[test]
+fn absurd_lifetimes_are_capped() {
+    let server = MockServer::start();
+    server.push(
+        "/token",
+        Reply::json(
+            200,
+            r#"{"access_token":"tok","token_type":"Bearer","expires_in":1e30}"#,
+        ),
+    );
+    let auth = handle(&server);
+    let (_, expires_at) = token_and_expiry(&auth).unwrap();
+    assert!(expires_at > now() + 300 * 24 * 3600, "{expires_at}");
+    assert!(expires_at <= now() + 367 * 24 * 3600, "{expires_at}");
+    token_and_expiry(&auth).unwrap();
+    assert_eq!(server.count("/token"), 1, "cached");
+}

@@ -497,6 +497,7 @@ pub unsafe extern "C" fn f7t_token_sink_set_error(
 /// Creates a handle from the environment variables pyFirecREST's command
 /// line reads: `FIRECREST_CLIENT_ID`, `FIRECREST_CLIENT_SECRET` and
 /// `AUTH_TOKEN_URL` give a client credentials handle; otherwise
+/// `FIRECREST_TOKEN_COMMAND` gives a token command handle; otherwise
 /// `FIRECREST_API_KEY` gives an API key handle.
 ///
 /// Returns `F7T_STATUS_MISSING_ENVIRONMENT` with a message naming the unset

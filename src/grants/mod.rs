@@ -36,6 +36,9 @@ pub struct FetchContext<'a> {
     pub store: Option<&'a Path>,
     pub prompt: Option<Arc<device::PromptFn>>,
     pub cancel: &'a Arc<Cancel>,
+    /// The last token the caller reported as rejected: never to be reused
+    /// from a token store or shared cache.
+    pub rejected: Option<crate::secret::Secret>,
 }
 
 pub trait Grant: Send + Sync {

@@ -225,7 +225,8 @@ impl Session {
     /// An access token another process stored, if it is still fresh enough
     /// to be handed out for a while; its refresh token is adopted too.
     fn reuse_stored(&self, context: &FetchContext<'_>, stored: &StoredTokens) -> Option<TokenSet> {
-        let tokens = crate::store::fresh_access_token(stored, context.margin)?;
+        let tokens =
+            crate::store::fresh_access_token(stored, context.margin, context.rejected.as_ref())?;
         if let Some(refresh_token) = &stored.refresh_token {
             self.set_refresh_token(Some(refresh_token.clone()));
         }
