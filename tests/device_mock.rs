@@ -206,12 +206,18 @@ fn transport_errors_back_off_instead_of_hammering() {
     assert!(gaps[1] >= Duration::from_millis(3990), "{gaps:?}");
 }
 
+/// A 2 s token reply with refresh token `rt-<n>`.
+fn rotating_token(n: u32) -> String {
+    let token = format!(r#""access_token":"at-{n}","token_type":"Bearer""#);
+    format!(r#"{{{token},"expires_in":2,"refresh_token":"rt-{n}"}}"#)
+}
+
 #[test]
 fn refresh_token_renews_and_rotates_after_login() {
     let server = MockServer::start();
     server.push("/device", device_reply(1, 60));
-    server.push("/token", Reply::json(200, r#"{"access_token":"at-1","token_type":"Bearer","expires_in":2,"refresh_token":"rt-1"}"#));
-    server.push("/token", Reply::json(200, r#"{"access_token":"at-2","token_type":"Bearer","expires_in":2,"refresh_token":"rt-2"}"#));
+    server.push("/token", Reply::json(200, &rotating_token(1)));
+    server.push("/token", Reply::json(200, &rotating_token(2)));
     server.push(
         "/token",
         Reply::json(

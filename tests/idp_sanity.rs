@@ -386,10 +386,14 @@ fn tls_provider_serves_https_with_the_test_ca() {
     let script = r#"
         const https = require('https'), fs = require('fs');
         const [url, ca, id, secret] = process.argv.slice(1);
-        const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }).toString();
+        const body = new URLSearchParams({
+          grant_type: 'client_credentials', client_id: id, client_secret: secret,
+        }).toString();
         const req = https.request(url, { method: 'POST', ca: fs.readFileSync(ca),
             headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-          let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => process.stdout.write(`${res.statusCode} ${b}`));
+          let b = '';
+          res.on('data', (d) => { b += d; });
+          res.on('end', () => process.stdout.write(`${res.statusCode} ${b}`));
         });
         req.on('error', (e) => { console.error(e.message); process.exit(1); });
         req.end(body);

@@ -131,7 +131,8 @@ fn get(path: &str) -> String {
 
 fn post_form(path: &str, body: &str) -> String {
     format!(
-        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: test\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -180,7 +181,8 @@ fn records_requests_and_ignores_query_for_matching() {
     srv.push("/authorize?ignored=1", Reply::text(200, "ok"));
     let r = once(
         &srv,
-        "GET /authorize?client_id=my%20app&scope=openid+email HTTP/1.1\r\nHost: test\r\nX-Mixed-Case:  v  \r\n\r\n",
+        "GET /authorize?client_id=my%20app&scope=openid+email HTTP/1.1\r\nHost: test\r\n\
+         X-Mixed-Case:  v  \r\n\r\n",
     );
     assert_eq!(r.status, 200);
     let reqs = srv.requests();

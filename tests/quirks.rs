@@ -167,7 +167,9 @@ fn form_encoded_reply_is_read() {
 #[test]
 fn error_in_a_200_reply_is_an_oauth_error() {
     let server = MockServer::start();
-    server.push("/token", Reply::json(200, r#"{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}"#));
+    let reply = r#"{"error":"invalid_client",
+                   "error_description":"Invalid client or Invalid client credentials"}"#;
+    server.push("/token", Reply::json(200, reply));
     let err = token_and_expiry(&handle(&server)).unwrap_err();
     assert_eq!(err.status(), Status::InvalidClient);
     let message = err.message();

@@ -174,8 +174,16 @@ pub async fn poll(
         let timeout = settings
             .total_timeout
             .min(authorization.deadline - Instant::now());
+        let request = oauth::post_once(
+            &client,
+            &token_endpoint,
+            &shown,
+            &form,
+            bearer.as_ref(),
+            timeout,
+        );
         let sent = tokio::select! {
-            sent = oauth::post_once(&client, &token_endpoint, &shown, &form, bearer.as_ref(), timeout) => sent,
+            sent = request => sent,
             _ = cancel.cancelled_since(epoch) => return Err(cancelled()),
         };
         // Any failure to read a reply that a later poll may not repeat

@@ -2,7 +2,7 @@
 # Plays the person approving a device login, for tests run under
 # with-idp.sh:
 #   tests/idp/approve-device.sh CMD [ARGS...]
-# runs CMD, watches its stderr for "enter the code XXXX-XXXX", approves that
+# runs CMD, watches its stderr for "enter the code ABCD-EFGH", approves that
 # code through the provider's test API, and exits with CMD's status.
 set -euo pipefail
 
