@@ -130,10 +130,6 @@ impl CachedToken {
         self.expires_at_unix
     }
 
-    pub fn lifetime(&self) -> Option<Duration> {
-        self.lifetime
-    }
-
     #[inline]
     pub fn is_fresh(&self, now_ns: u64) -> bool {
         now_ns < self.fresh_until_ns
@@ -148,8 +144,7 @@ impl CachedToken {
     }
 
     pub fn matches(&self, token: &[u8]) -> bool {
-        let text = self.token().as_bytes();
-        text.len() == token.len() && text.iter().zip(token).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+        crate::secret::constant_time_eq(self.token().as_bytes(), token)
     }
 }
 

@@ -27,7 +27,3 @@ pub fn unix_now() -> i64 {
         .unwrap_or(Duration::ZERO)
         .as_secs() as i64
 }
-
-pub fn secs_to_ns(seconds: u64) -> u64 {
-    seconds.saturating_mul(1_000_000_000)
-}

@@ -4,7 +4,6 @@
 
 use crate::error::{Error, Result, Status};
 use crate::log::{log, Level};
-use crate::runtime;
 use once_cell::sync::Lazy;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -297,12 +296,6 @@ fn too_large(endpoint: &str) -> Error {
         Status::ResponseTooLarge,
         format!("the reply from {endpoint} is larger than {MAX_BODY_BYTES} bytes"),
     )
-}
-
-/// Makes sure the network thread can be started, so that a handle's first
-/// fetch does not fail for a reason that could have been reported earlier.
-pub fn ensure_runtime() -> Result<()> {
-    runtime::handle().map(|_| ())
 }
 
 #[cfg(test)]

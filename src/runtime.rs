@@ -18,13 +18,6 @@ struct Runtime {
 
 static RUNTIME: Lazy<Mutex<Option<Runtime>>> = Lazy::new(|| Mutex::new(None));
 
-/// How many network threads this process has started (for tests and benchmarks).
-static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-pub fn threads_started() -> usize {
-    STARTED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 fn start() -> Result<Runtime> {
     // One blocking thread at most, started only by asynchronous calls that
     // need a fetch (see `spawn_blocking`).
@@ -45,7 +38,6 @@ fn start() -> Result<Runtime> {
                 format!("cannot start the network thread: {e}"),
             )
         })?;
-    STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Runtime {
         pid: std::process::id(),
         handle,

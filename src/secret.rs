@@ -20,18 +20,15 @@ impl Secret {
         self.0.is_empty()
     }
 
-    /// Compares in time that depends only on the lengths, so that a caller
-    /// reporting a rejected token learns nothing about the cached one.
     pub fn constant_time_eq(&self, other: &[u8]) -> bool {
-        let mine = self.0.as_bytes();
-        if mine.len() != other.len() {
-            return false;
-        }
-        mine.iter()
-            .zip(other)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        constant_time_eq(self.0.as_bytes(), other)
     }
+}
+
+/// Compares in time that depends only on the lengths, so that a caller
+/// reporting a rejected token learns nothing about the cached one.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl From<String> for Secret {
