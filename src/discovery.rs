@@ -102,6 +102,37 @@ fn well_known(issuer: &Url) -> Url {
     url
 }
 
+/// GETs the discovery document, retrying transient failures as token
+/// requests do, within the total timeout.
+async fn fetch_document(
+    client: &reqwest::Client,
+    settings: &HttpSettings,
+    url: Url,
+    shown: &str,
+) -> Result<serde_json::Map<String, Value>> {
+    let deadline = std::time::Instant::now() + settings.total_timeout;
+    let mut attempt = 0u32;
+    loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let (error, status) = match http::send(client.get(url.clone()), shown, remaining).await {
+            Ok(reply) => match oauth::read_reply(&reply, shown, &[]) {
+                Ok(fields) => return Ok(fields),
+                Err(error) => (error, Some(reply.status)),
+            },
+            Err(error) => (error, None),
+        };
+        let wait = oauth::backoff(attempt);
+        let retry = attempt < settings.max_retries
+            && oauth::transient(&error, status)
+            && std::time::Instant::now() + wait < deadline;
+        if !retry {
+            return Err(error);
+        }
+        attempt += 1;
+        tokio::time::sleep(wait).await;
+    }
+}
+
 /// Reads the discovery document and checks that it names this issuer.
 pub async fn discover(
     client: reqwest::Client,
@@ -111,13 +142,14 @@ pub async fn discover(
     http::parse_endpoint("issuer", issuer.as_str(), settings.allow_insecure_http)?;
     let url = well_known(&issuer);
     let shown = http::display_url(&url);
-    let reply = http::send(client.get(url), &shown, settings.total_timeout).await?;
-    let fields = oauth::read_reply(&reply, &shown, &[]).map_err(|e| {
-        Error::new(
-            Status::Discovery,
-            format!("discovery failed: {}", e.message()),
-        )
-    })?;
+    let fields = fetch_document(&client, &settings, url, &shown)
+        .await
+        .map_err(|e| {
+            Error::new(
+                Status::Discovery,
+                format!("discovery failed: {}", e.message()),
+            )
+        })?;
 
     let expected = issuer.as_str().trim_end_matches('/');
     let named = fields.get("issuer").and_then(Value::as_str).unwrap_or("");

@@ -335,7 +335,7 @@ pub fn transient(error: &Error, http_status: Option<u16>) -> bool {
 
 /// Exponential backoff from 0.5 s, capped at 8 s, with ±50 % jitter so that
 /// many processes that failed together do not retry together.
-fn backoff(attempt: u32) -> Duration {
+pub fn backoff(attempt: u32) -> Duration {
     let base_ms = (500u64 << attempt.min(4)).min(8_000);
     let jitter = jitter_fraction();
     Duration::from_millis((base_ms as f64 * (0.5 + jitter)) as u64)

@@ -431,3 +431,27 @@ fn absurd_lifetimes_are_capped() {
     token_and_expiry(&auth).unwrap();
     assert_eq!(server.count("/token"), 1, "cached");
 }
+
+#[test]
+fn discovery_retries_transient_failures() {
+    let server = MockServer::start();
+    let issuer = server.url("").trim_end_matches('/').to_owned();
+    let document = format!(
+        r#"{{"issuer":"{issuer}","token_endpoint":"{}"}}"#,
+        server.url("/token")
+    );
+    let well_known = "/.well-known/openid-configuration";
+    server.push(well_known, Reply::html(503, "<html>busy</html>"));
+    server.push(well_known, Reply::json(200, &document));
+    server.push(
+        "/token",
+        Reply::json(200, r#"{"access_token":"tok","token_type":"Bearer"}"#),
+    );
+    let auth = Auth::client_credentials_from_issuer(&issuer, "c", Secret::new("s")).unwrap();
+    assert_eq!(token_and_expiry(&auth).unwrap().0, "tok");
+    assert_eq!(server.count(well_known), 2);
+    assert_eq!(
+        server.requests_to(well_known)[0].header("accept"),
+        Some("application/json")
+    );
+}
